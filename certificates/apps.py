@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CertificatesConfig(AppConfig):
+    name = "certificates"
+
+    def ready(self) -> None:
+        from . import checks, receivers  # noqa: F401  (a broken receiver must fail loudly)

@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.core.checks import Tags, Warning, register
+
+
+@register(Tags.compatibility, deploy=True)
+def email_backend_is_real(app_configs, **kwargs):
+    """In production a console, file or memory backend means no learner ever gets their certificate."""
+    backend = settings.EMAIL_BACKEND
+    if any(name in backend for name in ("console", "filebased", "locmem", "dummy")):
+        return [
+            Warning(
+                f"EMAIL_BACKEND is {backend}: certificates will not reach learners.",
+                hint="Set EMAIL_URL to an SMTP server or EMAIL_BACKEND to an anymail ESP backend.",
+                id="certificates.W001",
+            )
+        ]
+    return []
+
+
+@register(Tags.compatibility, deploy=True)
+def site_url_is_public(app_configs, **kwargs):
+    if "127.0.0.1" in settings.SITE_URL or "localhost" in settings.SITE_URL:
+        return [
+            Warning(
+                f"SITE_URL is {settings.SITE_URL}: QR codes and email links will point at this machine.",
+                hint="Set SITE_URL to the public address of the verify pages.",
+                id="certificates.W002",
+            )
+        ]
+    return []

@@ -1,0 +1,166 @@
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.urls import reverse
+
+from certificates.services import certificate_issue_for_enrollment
+from courses.models import Course, IssuanceRule, Organisation, TemplateFamily
+from learners.models import CompletionSource, Learner
+from learners.services import enrollment_record_completion, learner_upsert
+
+DEMO_PASSWORD = "laurel-demo"
+
+COURSES = [
+    dict(
+        slug="intro-django",
+        title="Introduction to Django",
+        instructor_name="Dr. Ada Okafor",
+        instructor_title="Lead Instructor",
+        issuance_rule=IssuanceRule.ON_COMPLETION,
+        template_family=TemplateFamily.COMPLETION,
+        threshold=None,
+    ),
+    dict(
+        slug="data-analysis",
+        title="Data Analysis with Python",
+        instructor_name="Prof. Mateus Oliveira",
+        instructor_title="Course Director",
+        issuance_rule=IssuanceRule.MIN_SCORE,
+        threshold=Decimal("70"),
+        template_family=TemplateFamily.ACHIEVEMENT,
+    ),
+    dict(
+        slug="clinical-ethics",
+        title="Clinical Ethics Assessment",
+        instructor_name="Dr. Ingrid Solberg",
+        instructor_title="Assessor",
+        issuance_rule=IssuanceRule.MANUAL_REVIEW,
+        threshold=None,
+        template_family=TemplateFamily.ASSESSMENT,
+    ),
+]
+
+# Names as people write them, in several scripts. The last few show what staff see when data is
+# bad or a script is not yet covered by our fonts: the certificate is held with a reason.
+NAMES = [
+    "Zoë Ångström",
+    "José María Fernández",
+    "François Lefèvre",
+    "Małgorzata Wójcik",
+    "Søren Kierkegaard Hansen",
+    "Ngozi Adichie",
+    "Siobhán O'Brien",
+    "Ronald McDonald",
+    "Anna van der Berg",
+    "Jürgen Müller",
+    "Çağla Yılmaz",
+    "Nguyễn Thị Minh Khai",
+    "Dvořák Antonín",
+    "Ólafur Arnalds",
+    "Ana Lúcia Gonçalves",
+    "Đorđe Petrović",
+    "Иван Петрович Смирнов",
+    "Анна Кузнецова",
+    "Олександр Шевченко",
+    "Έλενα Παπαδοπούλου",
+    "Γιώργος Νικολάου",
+    "Αικατερίνη Δημητρίου",
+    "Aarav Sharma",
+    "Hiroshi Tanaka",
+    "Mei Lin Chen",
+    "Fatima Zahra El Amrani",
+    "Kwame Mensah",
+    "Amara Nwosu",
+    "Lucía Hernández",
+    "Mateo Rossi",
+    "Emma Johansson",
+    "Liam O'Connor",
+    "Chloé Dubois",
+    "Noah Schmidt",
+    "Isabella García",
+    "Lukas Novák",
+    "Sofía Martínez",
+    "Oskar Lindqvist",
+    "Aino Virtanen",
+    "Tomasz Kowalski",
+    "Pablo Diego José Francisco de Paula Juan Nepomuceno María de los Remedios "
+    "Cipriano de la Santísima Trinidad Ruiz y Picasso",
+    "Jean-Luc Picard",
+    "Ewa Zielińska",
+    "Björk Guðmundsdóttir",
+    "محمد عبد الله",
+    "李小龙",
+    "देवनागरी नाम",
+    "",
+    "Valid Name Bad Email",
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo data (an organisation, 3 courses, ~50 learners and their completions). Safe to run again."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            organisation, _ = Organisation.objects.get_or_create(
+                slug="demo-academy",
+                defaults={
+                    "name": "Demo Academy",
+                    "website": "https://academy.example",
+                    "reply_to_email": "help@academy.example",
+                },
+            )
+            courses = []
+            for spec in COURSES:
+                course, _ = Course.objects.get_or_create(
+                    slug=spec["slug"], defaults={**spec, "organisation": organisation}
+                )
+                courses.append(course)
+            staff = self._user("admin", is_staff=True, is_superuser=True, email="admin@academy.example")
+            learner_user = self._user("learner", email="learner@academy.example")
+
+            first_enrollment = None
+            base_time = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+            for index, name in enumerate(NAMES):
+                email = "not-an-email" if "Bad Email" in name else f"learner{index + 1:02d}@learners.example"
+                learner = learner_upsert(external_id=f"demo-{index + 1:03d}", email=email, full_name=name)
+                course = courses[index % len(courses)]
+                score = Decimal(55 + (index * 7) % 45)  # some fall below the 70 threshold
+                enrollment = enrollment_record_completion(
+                    learner_id=learner.pk,
+                    course_id=course.pk,
+                    completed_at=base_time + timedelta(hours=index),
+                    score=score,
+                    source=CompletionSource.DEMO,
+                )
+                if index == 0:
+                    first_enrollment = enrollment
+                    Learner.objects.filter(pk=learner.pk, user__isnull=True).update(user=learner_user)
+        # Issued here so its verify link can be printed now; the worker renders and emails it.
+        certificate = certificate_issue_for_enrollment(enrollment_id=first_enrollment.pk)
+
+        site = settings.SITE_URL
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(NAMES)} learners on {len(courses)} courses."))
+        self.stdout.write(
+            f"  Admin:      {site}{reverse('admin:index')}  (user {staff.username}, password {DEMO_PASSWORD})"
+        )
+        self.stdout.write(
+            f"  Dashboard:  {site}{reverse('learners:dashboard')}"
+            f"  (user {learner_user.username}, password {DEMO_PASSWORD})"
+        )
+        if certificate is not None:
+            self.stdout.write(f"  Verify:     {certificate.verify_url}")
+        self.stdout.write(
+            f"  Emails:     written by the worker to {settings.EMAIL_FILE_PATH or settings.EMAIL_BACKEND}"
+        )
+
+    @staticmethod
+    def _user(username: str, **fields):
+        user, created = get_user_model().objects.get_or_create(username=username, defaults=fields)
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        return user

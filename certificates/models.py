@@ -1,0 +1,132 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from learners.models import Enrollment
+from verification import codes
+
+
+class Status(models.TextChoices):
+    """Where a certificate is in the pipeline. The database, not the queue, remembers the work."""
+
+    HELD = "held", "Held for staff"  # not issued: bad data or manual review; see status_reason
+    ISSUED = "issued", "Issued, PDF pending"
+    RENDERED = "rendered", "PDF ready, email pending"
+    SENDING = "sending", "Email being sent"
+    EMAILED = "emailed", "Emailed"
+    DELIVERY_FAILED = "delivery_failed", "Email failed"
+    REVOKED = "revoked", "Revoked"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+#: Statuses in which a certificate is genuine and shown as valid on the verify page.
+VALID_STATUSES = (Status.ISSUED, Status.RENDERED, Status.SENDING, Status.EMAILED, Status.DELIVERY_FAILED)
+#: Statuses that count as the enrollment's current certificate (at most one, by constraint).
+CURRENT_STATUSES = (Status.HELD, *VALID_STATUSES)
+#: Statuses a member of the public may look up.
+PUBLIC_STATUSES = (*VALID_STATUSES, Status.REVOKED, Status.SUPERSEDED)
+
+
+class CertificateQuerySet(models.QuerySet):
+    def current(self) -> "CertificateQuerySet":
+        return self.filter(status__in=CURRENT_STATUSES)
+
+    def public(self) -> "CertificateQuerySet":
+        return self.filter(status__in=PUBLIC_STATUSES)
+
+
+def pdf_upload_to(certificate: "Certificate", filename: str) -> str:
+    return f"certificates/{certificate.code}-v{certificate.version}.pdf"
+
+
+class Certificate(models.Model):
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="certificates")
+    version = models.PositiveIntegerField(default=1)
+    code = models.CharField(max_length=codes.CODE_LENGTH, unique=True, editable=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ISSUED)
+    status_reason = models.CharField(max_length=500, blank=True, help_text="Why it is held or failed.")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Tries at the current pipeline step.")
+
+    # What was printed, frozen at issue: later edits to the learner or course never change it.
+    holder_name = models.CharField(max_length=300)
+    recipient_email = models.CharField(max_length=254)
+    course_title = models.CharField(max_length=300)
+    instructor_name = models.CharField(max_length=200, blank=True)
+    instructor_title = models.CharField(max_length=200, blank=True)
+    organisation_name = models.CharField(max_length=200)
+    template_family = models.CharField(max_length=20)
+    completed_at = models.DateTimeField()
+    issued_on = models.DateField()
+    score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+
+    pdf = models.FileField(upload_to=pdf_upload_to, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True, help_text="When staff approved a manual review.")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = CertificateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # Two workers racing on one completion cannot both win: the second insert fails.
+            models.UniqueConstraint(
+                fields=["enrollment"], condition=Q(status__in=CURRENT_STATUSES), name="certificate_one_current"
+            ),
+            models.UniqueConstraint(fields=["enrollment", "version"], name="certificate_unique_version"),
+            models.CheckConstraint(
+                name="certificate_rendered_has_pdf",
+                condition=Q(rendered_at__isnull=True) | ~Q(pdf_sha256=""),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "updated_at"], name="certificate_status_updated")]
+
+    def __str__(self) -> str:
+        return f"{self.display_code} ({self.holder_name or 'no name'}, {self.course_title})"
+
+    @property
+    def display_code(self) -> str:
+        return codes.display(self.code)
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status in VALID_STATUSES
+
+    @property
+    def verify_url(self) -> str:
+        return f"{settings.SITE_URL}/verify/{self.display_code}/"
+
+
+class CertificateEvent(models.Model):
+    """Append-only log of everything that happened to a certificate: who, what, when."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=40)
+    message = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=100, default="system", help_text="'system', 'worker' or a username.")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("certificate events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("certificate events are append-only")

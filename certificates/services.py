@@ -1,0 +1,324 @@
+"""Writes for certificates: issue, render, email, approve, revoke, sweep.
+
+Every step is idempotent and guarded by the certificate's status, so a task that runs twice, or two
+workers racing, change nothing the second time. Work is enqueued only after commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import smtplib
+from datetime import timedelta
+from functools import partial
+
+from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from courses import rules
+from learners.models import Decision, Enrollment
+from learners.services import enrollment_record_decision
+from verification import codes
+
+from . import pdf
+from .emails import build_certificate_email
+from .errors import (
+    ALREADY_REVOKED,
+    NOT_HELD,
+    CertificateAlreadyRevoked,
+    CertificateNotHeld,
+    CertificateStillHasProblems,
+)
+from .models import Certificate, CertificateEvent, Status, pdf_upload_to
+
+logger = logging.getLogger(__name__)
+
+MISSING_NAME = "learner has no name to print"
+INVALID_EMAIL = "learner's email address is not valid: {email!r}"
+UNPRINTABLE_NAME = "name has characters the certificate fonts cannot print: {chars}"
+AWAITING_REVIEW = "awaiting manual review ({reason})"
+SEND_INTERRUPTED = "the worker stopped while sending; the email may or may not have gone out: check, then resend"
+
+# Exceptions that mean "this address will never work": retrying would only annoy the provider.
+PERMANENT_EMAIL_ERRORS = (smtplib.SMTPRecipientsRefused, AnymailInvalidAddress, AnymailRecipientsRefused)
+
+
+def _enqueue_after_commit(task: str, *args: object) -> None:
+    transaction.on_commit(partial(async_task, task, *args))
+
+
+def _log(certificate: Certificate, kind: str, message: str = "", *, actor=None, **data: object) -> None:
+    CertificateEvent.objects.create(
+        certificate=certificate,
+        kind=kind,
+        message=message[:500],
+        actor=actor,
+        actor_label=actor.get_username() if actor else "system",
+        data=data,
+    )
+
+
+def _data_problems(*, holder_name: str, email: str) -> list[str]:
+    problems = []
+    if not holder_name:
+        problems.append(MISSING_NAME)
+    else:
+        missing = pdf.uncovered_characters(holder_name)
+        if missing:
+            problems.append(UNPRINTABLE_NAME.format(chars=" ".join(missing)))
+    try:
+        validate_email(email)
+    except ValidationError:
+        problems.append(INVALID_EMAIL.format(email=email))
+    return problems
+
+
+def _snapshot(enrollment: Enrollment) -> dict[str, object]:
+    """What a certificate prints, copied from the learner and course at this moment."""
+    learner, course = enrollment.learner, enrollment.course
+    return {
+        "holder_name": learner.certificate_name,
+        "recipient_email": learner.email,
+        "course_title": course.title,
+        "instructor_name": course.instructor_name,
+        "instructor_title": course.instructor_title,
+        "organisation_name": course.organisation.name,
+        "template_family": course.template_family,
+        "completed_at": enrollment.completed_at,
+        "issued_on": timezone.localdate(),
+        "score": enrollment.score,
+    }
+
+
+@transaction.atomic
+def certificate_issue_for_enrollment(*, enrollment_id: int) -> Certificate | None:
+    """Apply the course's rule to a completion and issue (or hold) its certificate; safe to call twice.
+
+    Returns the enrollment's current certificate, or None when the rule says it does not qualify.
+    """
+    # The row lock serialises concurrent completions of one enrollment; the partial unique
+    # constraint on current certificates is the backstop.
+    enrollment = (
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("learner", "course__organisation")
+        .get(pk=enrollment_id)
+    )
+    current = enrollment.certificates.current().first()
+    if current is not None and current.status != Status.HELD:
+        return current  # issued once, never twice
+    course = enrollment.course
+    decision = rules.evaluate(
+        rule=course.issuance_rule,
+        threshold=course.threshold,
+        completed=enrollment.completed_at is not None,
+        score=enrollment.score,
+        attendance=enrollment.attendance,
+    )
+    enrollment_record_decision(enrollment_id=enrollment.pk, decision=decision)
+    if decision.outcome == rules.Outcome.NOT_ELIGIBLE and current is None:
+        return None
+
+    snapshot = _snapshot(enrollment)
+    problems = _data_problems(holder_name=snapshot["holder_name"], email=snapshot["recipient_email"])
+    approved = current is not None and current.approved_at is not None
+    if decision.outcome == rules.Outcome.NEEDS_REVIEW and not approved:
+        problems.append(AWAITING_REVIEW.format(reason=decision.reason))
+    elif decision.outcome == rules.Outcome.NOT_ELIGIBLE:
+        problems.append(f"no longer eligible: {decision.reason}")
+    reason = "; ".join(problems)
+    status = Status.HELD if problems else Status.ISSUED
+    issued_at = timezone.now() if status == Status.ISSUED else None
+
+    if current is None:
+        version = (enrollment.certificates.aggregate(last=Max("version"))["last"] or 0) + 1
+        current = Certificate.objects.create(
+            enrollment=enrollment,
+            version=version,
+            code=codes.new_code(),
+            status=status,
+            status_reason=reason,
+            issued_at=issued_at,
+            **snapshot,
+        )
+        _log(current, "held" if problems else "issued", reason or decision.reason)
+    else:
+        previous_reason = current.status_reason
+        for field, value in snapshot.items():
+            setattr(current, field, value)
+        current.status, current.status_reason, current.issued_at = status, reason, issued_at
+        current.save()
+        if status == Status.ISSUED:
+            _log(current, "issued", f"released: {decision.reason}")
+        elif reason != previous_reason:
+            _log(current, "held", reason)
+    if status == Status.ISSUED:
+        _enqueue_after_commit("certificates.tasks.certificate_render_task", current.pk)
+    return current
+
+
+def _content(certificate: Certificate) -> pdf.CertificateContent:
+    return pdf.CertificateContent(
+        holder_name=certificate.holder_name,
+        course_title=certificate.course_title,
+        organisation_name=certificate.organisation_name,
+        issued_on=certificate.issued_on,
+        code=certificate.display_code,
+        verify_url=certificate.verify_url,
+        template_family=certificate.template_family,
+        instructor_name=certificate.instructor_name,
+        instructor_title=certificate.instructor_title,
+        score=certificate.score,
+    )
+
+
+def _record_failure(*, certificate_id: int, step: str, error: Exception, retry_status: str, final_status: str) -> None:
+    """Count a failed try; past the limit, stop and tell staff why."""
+    with transaction.atomic():
+        certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
+        certificate.attempts += 1
+        message = f"{step} failed: {type(error).__name__}: {error}"[:500]
+        if certificate.attempts >= settings.CERTIFICATE_MAX_ATTEMPTS:
+            certificate.status = final_status
+            certificate.status_reason = f"gave up after {certificate.attempts} tries; last: {message}"[:500]
+        else:
+            certificate.status = retry_status
+            certificate.status_reason = message
+        certificate.save(update_fields=["attempts", "status", "status_reason", "updated_at"])
+        _log(certificate, f"{step}_failed", message, attempt=certificate.attempts)
+
+
+def certificate_render(*, certificate_id: int) -> Certificate:
+    """Render and store the PDF of an issued certificate; does nothing if it is already rendered."""
+    try:
+        with transaction.atomic():
+            certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
+            if certificate.status != Status.ISSUED:
+                return certificate
+            data = pdf.render_pdf(_content(certificate))
+            name, storage = pdf_upload_to(certificate, ""), certificate.pdf.storage
+            if storage.exists(name):  # left by a try that died before its commit
+                storage.delete(name)
+            certificate.pdf.save(name, ContentFile(data), save=False)
+            certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
+            certificate.status, certificate.status_reason, certificate.attempts = Status.RENDERED, "", 0
+            certificate.rendered_at = timezone.now()
+            certificate.save()
+            _log(certificate, "rendered", f"{len(data)} bytes", sha256=certificate.pdf_sha256)
+            _enqueue_after_commit("certificates.tasks.certificate_email_task", certificate.pk)
+            return certificate
+    except Exception as exc:
+        logger.exception("rendering certificate %s failed", certificate_id)
+        _record_failure(
+            certificate_id=certificate_id,
+            step="render",
+            error=exc,
+            retry_status=Status.ISSUED,
+            final_status=Status.HELD,
+        )
+        raise
+
+
+def certificate_email(*, certificate_id: int) -> bool:
+    """Email a rendered certificate to its holder, exactly once; returns whether this call sent it."""
+    # Claim first, in its own committed UPDATE: of two workers, only one moves RENDERED -> SENDING.
+    claimed = Certificate.objects.filter(pk=certificate_id, status=Status.RENDERED).update(
+        status=Status.SENDING, updated_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    certificate = Certificate.objects.select_related("enrollment__course__organisation").get(pk=certificate_id)
+    try:
+        with certificate.pdf.open("rb") as handle:
+            data = handle.read()
+        reply_to = certificate.enrollment.course.organisation.reply_to_email
+        build_certificate_email(certificate, data, reply_to=reply_to).send()
+    except PERMANENT_EMAIL_ERRORS as exc:
+        with transaction.atomic():
+            Certificate.objects.filter(pk=certificate_id).update(
+                status=Status.DELIVERY_FAILED,
+                status_reason=f"recipient refused: {exc}"[:500],
+                updated_at=timezone.now(),
+            )
+            _log(certificate, "email_failed", f"permanent: {exc}")
+        return False
+    except Exception as exc:
+        logger.exception("emailing certificate %s failed", certificate_id)
+        _record_failure(
+            certificate_id=certificate_id,
+            step="email",
+            error=exc,
+            retry_status=Status.RENDERED,
+            final_status=Status.DELIVERY_FAILED,
+        )
+        return False
+    with transaction.atomic():
+        Certificate.objects.filter(pk=certificate_id).update(
+            status=Status.EMAILED, status_reason="", attempts=0, emailed_at=timezone.now(), updated_at=timezone.now()
+        )
+        _log(certificate, "emailed", f"to {certificate.recipient_email}")
+    return True
+
+
+@transaction.atomic
+def certificate_approve(*, certificate_id: int, by) -> Certificate:
+    """Staff approve a certificate held for manual review; it is issued if its data is sound."""
+    certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
+    if certificate.status != Status.HELD:
+        raise CertificateNotHeld(NOT_HELD)
+    certificate.approved_at, certificate.approved_by = timezone.now(), by
+    certificate.save(update_fields=["approved_at", "approved_by", "updated_at"])
+    _log(certificate, "approved", actor=by)
+    result = certificate_issue_for_enrollment(enrollment_id=certificate.enrollment_id)
+    if result is not None and result.status == Status.HELD:
+        raise CertificateStillHasProblems(result.status_reason)
+    return result
+
+
+@transaction.atomic
+def certificate_revoke(*, certificate_id: int, by, reason: str) -> Certificate:
+    """Revoke a certificate: the verify page shows it as revoked from now on."""
+    certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
+    if certificate.status == Status.REVOKED:
+        raise CertificateAlreadyRevoked(ALREADY_REVOKED)
+    certificate.status, certificate.status_reason, certificate.revoked_at = Status.REVOKED, reason[:500], timezone.now()
+    certificate.save(update_fields=["status", "status_reason", "revoked_at", "updated_at"])
+    _log(certificate, "revoked", reason, actor=by)
+    return certificate
+
+
+def pipeline_sweep() -> dict[str, int]:
+    """Re-nudge work that has waited too long: the queue may lose a task, the database never does."""
+    cutoff = timezone.now() - timedelta(seconds=settings.CERTIFICATE_STUCK_AFTER)
+    counts = {"issue": 0, "render": 0, "email": 0, "interrupted": 0}
+    pending = Enrollment.objects.filter(
+        completed_at__isnull=False, decision=Decision.PENDING, updated_at__lt=cutoff
+    ).values_list("pk", flat=True)
+    for enrollment_id in pending.iterator():
+        async_task("certificates.tasks.certificate_issue_task", enrollment_id)
+        counts["issue"] += 1
+    for status, task, key in (
+        (Status.ISSUED, "certificates.tasks.certificate_render_task", "render"),
+        (Status.RENDERED, "certificates.tasks.certificate_email_task", "email"),
+    ):
+        for certificate_id in (
+            Certificate.objects.filter(status=status, updated_at__lt=cutoff).values_list("pk", flat=True).iterator()
+        ):
+            async_task(task, certificate_id)
+            counts[key] += 1
+    # A send that never finished is not retried: a doubled email is worse than asking staff.
+    interrupted_cutoff = timezone.now() - timedelta(seconds=settings.CERTIFICATE_STUCK_AFTER * 5)
+    for certificate in Certificate.objects.filter(status=Status.SENDING, updated_at__lt=interrupted_cutoff):
+        with transaction.atomic():
+            if Certificate.objects.filter(pk=certificate.pk, status=Status.SENDING).update(
+                status=Status.DELIVERY_FAILED, status_reason=SEND_INTERRUPTED, updated_at=timezone.now()
+            ):
+                _log(certificate, "email_interrupted", SEND_INTERRUPTED)
+                counts["interrupted"] += 1
+    return counts

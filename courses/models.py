@@ -1,0 +1,76 @@
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class Organisation(models.Model):
+    """Who issues the certificates: name and contact appear on certificates and emails."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    website = models.URLField(blank=True)
+    reply_to_email = models.EmailField(blank=True, help_text="Replies to certificate emails go here.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IssuanceRule(models.TextChoices):
+    ON_COMPLETION = "on_completion", "Issue on completion"
+    MIN_SCORE = "min_score", "Issue when the score reaches the threshold"
+    ATTENDANCE = "attendance", "Issue when attendance reaches the threshold"
+    MANUAL_REVIEW = "manual_review", "Hold for manual review"
+
+
+class TemplateFamily(models.TextChoices):
+    COMPLETION = "completion", "Completion"
+    ACHIEVEMENT = "achievement", "Achievement"
+    ASSESSMENT = "assessment", "Assessment"
+
+
+PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+
+
+class Course(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="courses")
+    slug = models.SlugField(unique=True, help_text="The LMS's course code, as it appears in imports.")
+    title = models.CharField(max_length=300)
+    instructor_name = models.CharField(max_length=200, blank=True)
+    instructor_title = models.CharField(max_length=200, blank=True)
+    issuance_rule = models.CharField(max_length=20, choices=IssuanceRule.choices, default=IssuanceRule.ON_COMPLETION)
+    threshold = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=PERCENT,
+        help_text="Minimum score or attendance, in percent, for the threshold rules.",
+    )
+    template_family = models.CharField(max_length=20, choices=TemplateFamily.choices, default=TemplateFamily.COMPLETION)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                name="course_threshold_with_threshold_rule",
+                condition=(
+                    Q(issuance_rule__in=[IssuanceRule.MIN_SCORE, IssuanceRule.ATTENDANCE], threshold__isnull=False)
+                    | ~Q(issuance_rule__in=[IssuanceRule.MIN_SCORE, IssuanceRule.ATTENDANCE])
+                ),
+            ),
+            models.CheckConstraint(
+                name="course_threshold_is_percent",
+                condition=Q(threshold__isnull=True) | Q(threshold__gte=0, threshold__lte=100),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,45 @@
+from django.contrib import admin
+
+from . import services
+from .models import Enrollment, Learner
+
+
+@admin.register(Learner)
+class LearnerAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "full_name", "preferred_name", "email", "lms", "user", "updated_at"]
+    list_filter = ["lms"]
+    search_fields = ["external_id", "full_name", "preferred_name", "email"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # A corrected name or email must reach held certificates: go through the service.
+        super().save_model(request, obj, form, change)
+        services.learner_update_details(
+            learner_id=obj.pk, email=obj.email, full_name=obj.full_name, preferred_name=obj.preferred_name
+        )
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(admin.ModelAdmin):
+    list_display = ["learner", "course", "completed_at", "score", "attendance", "decision", "decision_reason", "source"]
+    list_filter = ["decision", "source", "course"]
+    search_fields = ["learner__external_id", "learner__full_name", "learner__email", "course__slug", "course__title"]
+    list_select_related = ["learner", "course"]
+    raw_id_fields = ["learner"]
+    readonly_fields = ["decision", "decision_reason", "decided_at", "source"]
+
+    def save_model(self, request, obj, form, change):
+        # Every completion goes through the service, so the issuance rule runs after commit.
+        enrollment = services.enrollment_record_completion(
+            learner_id=obj.learner_id,
+            course_id=obj.course_id,
+            completed_at=obj.completed_at,
+            score=obj.score,
+            attendance=obj.attendance,
+            source=obj.source if change else "admin",
+        )
+        obj.pk = enrollment.pk

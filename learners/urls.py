@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "learners"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("certificates/<int:certificate_id>/pdf/", views.download, name="download"),
+]

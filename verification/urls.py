@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "verification"
+urlpatterns = [
+    path("", views.lookup, name="lookup"),
+    path("<str:code>/", views.detail, name="detail"),
+    path("<str:code>/pdf/", views.pdf, name="pdf"),
+]
