@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from email.utils import formataddr
+from email.headerregistry import Address
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -51,7 +51,7 @@ def build_certificate_email(
         subject=subject,
         body=render_to_string("emails/certificate.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[formataddr((holder, single_line(certificate.recipient_email)))],
+        to=[str(Address(display_name=holder, addr_spec=single_line(certificate.recipient_email)))],
         reply_to=[reply_to] if reply_to else None,
         headers={"X-Laurel-Certificate": certificate.code},
     )

@@ -1,0 +1,25 @@
+from django.utils import timezone
+
+from certificates import services
+from certificates.models import Certificate
+from courses.tests.factories import CourseFactory
+from learners.services import enrollment_record_completion
+from learners.tests.factories import EnrollmentFactory, LearnerFactory
+
+
+def issued_certificate(run_on_commit, *, course=None, **learner_fields) -> Certificate:
+    """A certificate that went through the real pipeline: completion recorded, issued, rendered, emailed."""
+    learner = LearnerFactory(**learner_fields)
+    course = course or CourseFactory()
+    with run_on_commit():
+        enrollment = enrollment_record_completion(
+            learner_id=learner.pk, course_id=course.pk, completed_at=timezone.now()
+        )
+    return Certificate.objects.get(enrollment=enrollment)
+
+
+def rendered_certificate(**enrollment_fields) -> Certificate:
+    """Issued and rendered, its email not sent yet (no after-commit hand-offs run)."""
+    enrollment = EnrollmentFactory(**enrollment_fields)
+    certificate = services.certificate_issue_for_enrollment(enrollment_id=enrollment.pk)
+    return services.certificate_render(certificate_id=certificate.pk)

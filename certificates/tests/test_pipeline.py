@@ -1,0 +1,265 @@
+"""The issuance pipeline with django-q2 inline: completion -> rule -> certificate -> PDF -> email."""
+
+import hashlib
+import smtplib
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+
+from certificates import services, tasks
+from certificates.errors import CertificateStillHasProblems
+from certificates.models import Certificate, CertificateEvent, Status
+from certificates.tests.factories import issued_certificate, rendered_certificate
+from courses.tests.factories import CourseFactory
+from learners.models import Decision
+from learners.services import enrollment_record_completion, learner_update_details
+from learners.tests.factories import EnrollmentFactory, LearnerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def complete(run_on_commit, learner, course, **facts):
+    with run_on_commit():
+        return enrollment_record_completion(
+            learner_id=learner.pk, course_id=course.pk, completed_at=facts.pop("completed_at", timezone.now()), **facts
+        )
+
+
+def test_completion_issues_renders_and_emails_the_certificate(run_on_commit, mailoutbox):
+    learner = LearnerFactory(full_name="Zoë Ångström", email="zoe@example.com")
+    course = CourseFactory(title="Intro to Django", instructor_name="Dr. Ada Okafor")
+    enrollment = complete(run_on_commit, learner, course)
+
+    certificate = Certificate.objects.get(enrollment=enrollment)
+    assert certificate.status == Status.EMAILED
+    assert (certificate.holder_name, certificate.course_title) == ("Zoë Ångström", "Intro to Django")
+    data = certificate.pdf.read()
+    assert data.startswith(b"%PDF-")
+    assert certificate.pdf_sha256 == hashlib.sha256(data).hexdigest()
+    [message] = mailoutbox
+    assert message.to == ["Zoë Ångström <zoe@example.com>"]
+    assert message.subject == "Your certificate for Intro to Django"
+    assert certificate.verify_url in message.body
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html" and certificate.verify_url in html
+    [(filename, attached, attached_type)] = message.attachments
+    assert (filename, attached, attached_type) == (f"certificate-{certificate.display_code}.pdf", data, "application/pdf")
+    kinds = list(CertificateEvent.objects.filter(certificate=certificate).values_list("kind", flat=True))
+    assert kinds == ["issued", "rendered", "emailed"]
+
+
+def test_preferred_name_is_printed(run_on_commit):
+    learner = LearnerFactory(full_name="Robert Tables", preferred_name="Bobby Tables")
+    enrollment = complete(run_on_commit, learner, CourseFactory())
+    assert Certificate.objects.get(enrollment=enrollment).holder_name == "Bobby Tables"
+
+
+def test_score_below_threshold_issues_nothing_and_records_why(run_on_commit, mailoutbox):
+    enrollment = complete(run_on_commit, LearnerFactory(), CourseFactory(min_score=True), score=Decimal("62"))
+    enrollment.refresh_from_db()
+    assert (enrollment.decision, enrollment.decision_reason) == (Decision.NOT_ELIGIBLE, "score 62 below 70")
+    assert not Certificate.objects.exists()
+    assert mailoutbox == []
+
+
+def test_regrade_above_threshold_issues_once(run_on_commit, mailoutbox):
+    learner, course = LearnerFactory(), CourseFactory(min_score=True)
+    completed_at = timezone.now()
+    complete(run_on_commit, learner, course, score=Decimal("62"), completed_at=completed_at)
+    complete(run_on_commit, learner, course, score=Decimal("81"), completed_at=completed_at)
+    complete(run_on_commit, learner, course, score=Decimal("95"), completed_at=completed_at)
+    assert Certificate.objects.count() == 1
+    assert Certificate.objects.get().score == Decimal("81")
+    assert len(mailoutbox) == 1
+
+
+def test_same_completion_recorded_twice_changes_nothing(run_on_commit, mailoutbox):
+    learner, course, completed_at = LearnerFactory(), CourseFactory(), timezone.now()
+    first = complete(run_on_commit, learner, course, completed_at=completed_at)
+    second = complete(run_on_commit, learner, course, completed_at=completed_at)
+    assert first.pk == second.pk
+    assert Certificate.objects.count() == 1 and len(mailoutbox) == 1
+
+
+def test_manual_review_holds_until_staff_approve(run_on_commit, mailoutbox):
+    enrollment = complete(run_on_commit, LearnerFactory(), CourseFactory(manual_review=True))
+    certificate = Certificate.objects.get(enrollment=enrollment)
+    assert certificate.status == Status.HELD
+    assert "awaiting manual review" in certificate.status_reason
+    assert mailoutbox == []
+
+    staff = UserFactory(username="staff", is_staff=True)
+    with run_on_commit():
+        services.certificate_approve(certificate_id=certificate.pk, by=staff)
+    certificate.refresh_from_db()
+    assert certificate.status == Status.EMAILED and len(mailoutbox) == 1
+    assert CertificateEvent.objects.filter(certificate=certificate, kind="approved", actor=staff).exists()
+
+
+@pytest.mark.parametrize(
+    ("learner_fields", "reason"),
+    [
+        ({"full_name": ""}, services.MISSING_NAME),
+        ({"full_name": "   "}, services.MISSING_NAME),
+        ({"email": "not-an-email"}, "learner's email address is not valid: 'not-an-email'"),
+        ({"email": ""}, "learner's email address is not valid: ''"),
+        ({"full_name": "李小龙"}, "name has characters the certificate fonts cannot print: 李 小 龙"),
+    ],
+)
+def test_bad_data_holds_the_certificate_with_a_reason_and_spares_the_batch(
+    run_on_commit, mailoutbox, learner_fields, reason
+):
+    course = CourseFactory()
+    bad = complete(run_on_commit, LearnerFactory(**learner_fields), course)
+    good = complete(run_on_commit, LearnerFactory(email="good@example.com"), course)
+
+    held = Certificate.objects.get(enrollment=bad)
+    assert (held.status, held.status_reason) == (Status.HELD, reason)
+    assert not held.pdf
+    assert Certificate.objects.get(enrollment=good).status == Status.EMAILED
+    assert [m.to for m in mailoutbox] == [[f"{good.learner.full_name} <good@example.com>"]]
+
+
+def test_correcting_the_name_releases_a_held_certificate(run_on_commit, mailoutbox):
+    learner = LearnerFactory(full_name="")
+    enrollment = complete(run_on_commit, learner, CourseFactory())
+    with run_on_commit():
+        learner_update_details(learner_id=learner.pk, email=learner.email, full_name="Ngozi Adichie")
+    certificate = Certificate.objects.get(enrollment=enrollment)
+    assert (certificate.status, certificate.holder_name) == (Status.EMAILED, "Ngozi Adichie")
+    assert len(mailoutbox) == 1
+
+
+def test_each_task_run_twice_issues_one_certificate_and_sends_one_email(mailoutbox):
+    enrollment = EnrollmentFactory()
+    first_id = tasks.certificate_issue_task(enrollment.pk)
+    second_id = tasks.certificate_issue_task(enrollment.pk)
+    assert first_id == second_id
+    tasks.certificate_render_task(first_id)
+    sha = Certificate.objects.get(pk=first_id).pdf_sha256
+    tasks.certificate_render_task(first_id)
+    assert tasks.certificate_email_task(first_id) is True
+    assert tasks.certificate_email_task(first_id) is False
+    certificate = Certificate.objects.get()
+    assert (certificate.status, certificate.pdf_sha256) == (Status.EMAILED, sha)
+    assert len(mailoutbox) == 1
+
+
+def test_issued_certificate_is_frozen_against_course_and_learner_edits(run_on_commit):
+    learner, course = LearnerFactory(full_name="Anna Kuznetsova"), CourseFactory(title="Old Title")
+    enrollment = complete(run_on_commit, learner, course)
+    course.title = "New Title"
+    course.save()
+    with run_on_commit():
+        learner_update_details(learner_id=learner.pk, email=learner.email, full_name="Anna K.")
+    certificate = Certificate.objects.get(enrollment=enrollment)
+    assert (certificate.course_title, certificate.holder_name) == ("Old Title", "Anna Kuznetsova")
+
+
+def test_transient_email_failure_retries_then_sends(monkeypatch, mailoutbox):
+    certificate = rendered_certificate()
+    calls = {"n": 0}
+    real_send = mail.EmailMessage.send
+
+    def flaky_send(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionRefusedError("SMTP server down")
+        return real_send(self, *args, **kwargs)
+
+    monkeypatch.setattr(mail.EmailMessage, "send", flaky_send)
+    assert services.certificate_email(certificate_id=certificate.pk) is False
+    certificate.refresh_from_db()
+    assert (certificate.status, certificate.attempts) == (Status.RENDERED, 1)
+    assert "SMTP server down" in certificate.status_reason
+    assert services.certificate_email(certificate_id=certificate.pk) is True
+    certificate.refresh_from_db()
+    assert (certificate.status, certificate.attempts) == (Status.EMAILED, 0)
+    assert len(mailoutbox) == 1
+
+
+def test_permanent_email_failure_does_not_retry(monkeypatch, mailoutbox):
+    certificate = rendered_certificate()
+
+    def refused(self, *args, **kwargs):
+        raise smtplib.SMTPRecipientsRefused({"x@example.com": (550, b"no such user")})
+
+    monkeypatch.setattr(mail.EmailMessage, "send", refused)
+    services.certificate_email(certificate_id=certificate.pk)
+    certificate.refresh_from_db()
+    assert certificate.status == Status.DELIVERY_FAILED
+    assert "recipient refused" in certificate.status_reason
+    assert services.certificate_email(certificate_id=certificate.pk) is False  # nothing left to claim
+
+
+def test_email_gives_up_after_the_attempt_limit(monkeypatch, settings):
+    settings.CERTIFICATE_MAX_ATTEMPTS = 2
+    certificate = rendered_certificate()
+    monkeypatch.setattr(mail.EmailMessage, "send", lambda self, *a, **k: (_ for _ in ()).throw(TimeoutError("slow")))
+    services.certificate_email(certificate_id=certificate.pk)
+    services.certificate_email(certificate_id=certificate.pk)
+    certificate.refresh_from_db()
+    assert certificate.status == Status.DELIVERY_FAILED
+    assert certificate.status_reason.startswith("gave up after 2 tries")
+
+
+def test_render_failure_is_counted_and_retried(monkeypatch):
+    enrollment = EnrollmentFactory()
+    certificate = services.certificate_issue_for_enrollment(enrollment_id=enrollment.pk)
+    monkeypatch.setattr(services.pdf, "render_pdf", lambda content: (_ for _ in ()).throw(RuntimeError("disk full")))
+    with pytest.raises(RuntimeError):
+        services.certificate_render(certificate_id=certificate.pk)
+    certificate.refresh_from_db()
+    assert (certificate.status, certificate.attempts) == (Status.ISSUED, 1)
+    assert "disk full" in certificate.status_reason
+    monkeypatch.undo()
+    assert services.certificate_render(certificate_id=certificate.pk).status == Status.RENDERED
+
+
+def test_sweep_renudges_stuck_work_and_never_resends_an_interrupted_send(run_on_commit, mailoutbox, settings):
+    settings.CERTIFICATE_STUCK_AFTER = 60
+    lost_completion = EnrollmentFactory()  # its signal never ran
+    stuck_render = services.certificate_issue_for_enrollment(enrollment_id=EnrollmentFactory().pk)
+    stuck_email = rendered_certificate()
+    interrupted = rendered_certificate()
+    Certificate.objects.filter(pk=interrupted.pk).update(status=Status.SENDING)
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=10)), run_on_commit():
+        counts = services.pipeline_sweep()
+    assert counts == {"issue": 1, "render": 1, "email": 1, "interrupted": 1}
+    for certificate in (Certificate.objects.get(enrollment=lost_completion), stuck_render, stuck_email):
+        certificate.refresh_from_db()
+        assert certificate.status == Status.EMAILED
+    interrupted.refresh_from_db()
+    assert (interrupted.status, interrupted.status_reason) == (Status.DELIVERY_FAILED, services.SEND_INTERRUPTED)
+    assert len(mailoutbox) == 3
+
+
+def test_sweep_leaves_fresh_work_alone(settings):
+    settings.CERTIFICATE_STUCK_AFTER = 60
+    EnrollmentFactory()
+    services.certificate_issue_for_enrollment(enrollment_id=EnrollmentFactory().pk)
+    assert services.pipeline_sweep() == {"issue": 0, "render": 0, "email": 0, "interrupted": 0}
+
+
+def test_approving_a_certificate_with_bad_data_says_why(run_on_commit):
+    enrollment = complete(run_on_commit, LearnerFactory(email="nope"), CourseFactory(manual_review=True))
+    certificate = Certificate.objects.get(enrollment=enrollment)
+    with pytest.raises(CertificateStillHasProblems, match="email address is not valid"):
+        services.certificate_approve(certificate_id=certificate.pk, by=UserFactory(is_staff=True))
+
+
+def test_revoked_certificate_is_not_current_and_events_are_append_only(run_on_commit):
+    certificate = issued_certificate(run_on_commit)
+    services.certificate_revoke(certificate_id=certificate.pk, by=None, reason="academic misconduct")
+    certificate.refresh_from_db()
+    assert certificate.status == Status.REVOKED and not certificate.is_valid
+    event = CertificateEvent.objects.filter(certificate=certificate).last()
+    with pytest.raises(ValueError):
+        event.save()
+    with pytest.raises(ValueError):
+        event.delete()
