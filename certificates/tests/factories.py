@@ -7,9 +7,9 @@ from learners.services import enrollment_record_completion
 from learners.tests.factories import EnrollmentFactory, LearnerFactory
 
 
-def issued_certificate(run_on_commit, *, course=None, **learner_fields) -> Certificate:
+def issued_certificate(run_on_commit, *, course=None, learner=None, **learner_fields) -> Certificate:
     """A certificate that went through the real pipeline: completion recorded, issued, rendered, emailed."""
-    learner = LearnerFactory(**learner_fields)
+    learner = learner or LearnerFactory(**learner_fields)
     course = course or CourseFactory()
     with run_on_commit():
         enrollment = enrollment_record_completion(

@@ -1,5 +1,4 @@
 import csv
-import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -45,7 +44,7 @@ class Command(BaseCommand):
     def handle(self, *args, course=None, output=None, **options):
         if course and not Course.objects.filter(slug=course).exists():
             raise CommandError(f"unknown course {course!r}")
-        handle = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout
+        handle = open(output, "w", newline="", encoding="utf-8") if output else self.stdout
         try:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)

@@ -1,0 +1,71 @@
+import pytest
+from django.urls import reverse
+
+from certificates.models import Certificate, Status
+from certificates.tests.factories import issued_certificate
+from courses.tests.factories import CourseFactory
+from learners.models import Enrollment
+from learners.tests.factories import LearnerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.mark.parametrize(
+    "model", ["courses.organisation", "courses.course", "learners.learner", "learners.enrollment",
+              "certificates.certificate", "certificates.certificateevent"],
+)
+def test_every_model_has_a_working_changelist(staff_client, run_on_commit, model):
+    issued_certificate(run_on_commit)
+    app, name = model.split(".")
+    response = staff_client.get(reverse(f"admin:{app}_{name}_changelist"), {"q": "a"})
+    assert response.status_code == 200
+
+
+def test_certificate_change_page_shows_its_event_log(staff_client, run_on_commit):
+    certificate = issued_certificate(run_on_commit)
+    page = staff_client.get(reverse("admin:certificates_certificate_change", args=[certificate.pk])).content.decode()
+    assert "rendered" in page and "emailed" in page
+
+
+def test_staff_approve_action_issues_held_certificate(staff_client, run_on_commit, mailoutbox):
+    issued_certificate(run_on_commit, course=CourseFactory(manual_review=True))
+    held = Certificate.objects.get(status=Status.HELD)
+    with run_on_commit():
+        staff_client.post(
+            reverse("admin:certificates_certificate_changelist"),
+            {"action": "approve", "_selected_action": [held.pk]},
+        )
+    held.refresh_from_db()
+    assert held.status == Status.EMAILED and len(mailoutbox) == 1
+
+
+def test_adding_a_completion_in_admin_runs_the_pipeline(staff_client, run_on_commit, mailoutbox):
+    learner, course = LearnerFactory(), CourseFactory()
+    with run_on_commit():
+        response = staff_client.post(
+            reverse("admin:learners_enrollment_add"),
+            {"learner": learner.pk, "course": course.pk, "completed_at_0": "2026-11-20", "completed_at_1": "10:00:00"},
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    enrollment = Enrollment.objects.get()
+    assert enrollment.certificates.get().status == Status.EMAILED
+    assert len(mailoutbox) == 1
+
+
+def test_fixing_a_name_in_admin_releases_the_held_certificate(staff_client, run_on_commit, mailoutbox):
+    certificate = issued_certificate(run_on_commit, full_name="")
+    learner = certificate.enrollment.learner
+    with run_on_commit():
+        staff_client.post(
+            reverse("admin:learners_learner_change", args=[learner.pk]),
+            {"lms": "default", "external_id": learner.external_id, "email": learner.email,
+             "full_name": "Amara Nwosu", "preferred_name": ""},
+        )
+    certificate.refresh_from_db()
+    assert (certificate.status, certificate.holder_name) == (Status.EMAILED, "Amara Nwosu")

@@ -1,0 +1,80 @@
+import csv
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from certificates.management.commands.export_certificates import COLUMNS
+from certificates.models import Certificate, Status
+from certificates.tests.factories import issued_certificate
+from courses.models import Course
+from courses.tests.factories import CourseFactory
+from learners.models import Enrollment, Learner
+
+pytestmark = pytest.mark.django_db
+
+
+def export(*args) -> list[dict[str, str]]:
+    out = io.StringIO()
+    call_command("export_certificates", *args, stdout=out)
+    out.seek(0)
+    rows = list(csv.reader(out))
+    assert rows[0] == COLUMNS
+    return [dict(zip(COLUMNS, row, strict=True)) for row in rows[1:]]
+
+
+def test_export_has_exactly_the_documented_columns_one_row_per_version(run_on_commit, settings):
+    certificate = issued_certificate(run_on_commit, external_id="lms-42", email="a@example.com")
+    [row] = export()
+    assert row == {
+        "code": certificate.display_code,
+        "status": "emailed",
+        "version": "1",
+        "holder_name": certificate.holder_name,
+        "learner_external_id": "lms-42",
+        "email": "a@example.com",
+        "course_slug": certificate.enrollment.course.slug,
+        "course_title": certificate.course_title,
+        "issued_at": certificate.issued_at.isoformat(),
+        "verify_url": certificate.verify_url,
+        "pdf_sha256": certificate.pdf_sha256,
+        "pdf_path": certificate.pdf.name,
+        "delivery_status": "sent",
+    }
+    assert (settings.MEDIA_ROOT / row["pdf_path"]).read_bytes() == certificate.pdf.read()
+
+
+def test_export_neutralises_spreadsheet_formulas(run_on_commit):
+    issued_certificate(run_on_commit, full_name="=HYPERLINK(\"http://evil\")", course=CourseFactory(title="@SUM(A1)"))
+    [row] = export()
+    assert row["holder_name"] == "'=HYPERLINK(\"http://evil\")"
+    assert row["course_title"] == "'@SUM(A1)"
+
+
+def test_export_filters_by_course_and_rejects_unknown(run_on_commit, tmp_path):
+    wanted = issued_certificate(run_on_commit)
+    issued_certificate(run_on_commit)
+    assert [r["code"] for r in export("--course", wanted.enrollment.course.slug)] == [wanted.display_code]
+    with pytest.raises(CommandError, match="unknown course"):
+        call_command("export_certificates", "--course", "nope", stdout=io.StringIO())
+    target = tmp_path / "out.csv"
+    call_command("export_certificates", "--output", str(target), stderr=io.StringIO())
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_seed_demo_is_idempotent(run_on_commit):
+    out = io.StringIO()
+    with run_on_commit():
+        call_command("seed_demo", stdout=out)
+    counts = (Course.objects.count(), Learner.objects.count(), Enrollment.objects.count(), Certificate.objects.count())
+    emailed = Certificate.objects.filter(status=Status.EMAILED).count()
+    with run_on_commit():
+        call_command("seed_demo", stdout=io.StringIO())
+    assert counts == (
+        Course.objects.count(), Learner.objects.count(), Enrollment.objects.count(), Certificate.objects.count()
+    )
+    assert counts[0] == 3 and counts[1] >= 45
+    assert Certificate.objects.filter(status=Status.EMAILED).count() == emailed > 20
+    assert Certificate.objects.filter(status=Status.HELD).exists()  # bad demo data is held, not lost
+    text = out.getvalue()
+    assert "/admin/" in text and "/dashboard/" in text and "/verify/" in text and "laurel-demo" in text
