@@ -1,3 +1,5 @@
+from unittest import mock
+
 from django.utils import timezone
 
 from certificates import services
@@ -21,5 +23,6 @@ def issued_certificate(run_on_commit, *, course=None, learner=None, **learner_fi
 def rendered_certificate(**enrollment_fields) -> Certificate:
     """Issued and rendered, its email not sent yet (no after-commit hand-offs run)."""
     enrollment = EnrollmentFactory(**enrollment_fields)
-    certificate = services.certificate_issue_for_enrollment(enrollment_id=enrollment.pk)
-    return services.certificate_render(certificate_id=certificate.pk)
+    with mock.patch.object(services, "_enqueue_after_commit"):  # stop before the email
+        certificate = services.certificate_issue_for_enrollment(enrollment_id=enrollment.pk)
+        return services.certificate_render(certificate_id=certificate.pk)
