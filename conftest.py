@@ -21,7 +21,12 @@ def run_on_commit(django_capture_on_commit_callbacks):
 
 def require_tool(*names: str) -> None:
     """Skip, with the Debian package to install, when an outside judge is missing."""
-    packages = {"pdftotext": "poppler-utils", "pdftoppm": "poppler-utils", "pdfinfo": "poppler-utils", "zbarimg": "zbar-tools"}
+    packages = {
+        "pdftotext": "poppler-utils",
+        "pdftoppm": "poppler-utils",
+        "pdfinfo": "poppler-utils",
+        "zbarimg": "zbar-tools",
+    }
     for name in names:
         if shutil.which(name) is None:
             pytest.skip(f"{name} not installed (apt-get install {packages.get(name, name)})")

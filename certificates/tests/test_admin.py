@@ -17,8 +17,15 @@ def staff_client(client):
 
 
 @pytest.mark.parametrize(
-    "model", ["courses.organisation", "courses.course", "learners.learner", "learners.enrollment",
-              "certificates.certificate", "certificates.certificateevent"],
+    "model",
+    [
+        "courses.organisation",
+        "courses.course",
+        "learners.learner",
+        "learners.enrollment",
+        "certificates.certificate",
+        "certificates.certificateevent",
+    ],
 )
 def test_every_model_has_a_working_changelist(staff_client, run_on_commit, model):
     issued_certificate(run_on_commit)
@@ -64,8 +71,13 @@ def test_fixing_a_name_in_admin_releases_the_held_certificate(staff_client, run_
     with run_on_commit():
         staff_client.post(
             reverse("admin:learners_learner_change", args=[learner.pk]),
-            {"lms": "default", "external_id": learner.external_id, "email": learner.email,
-             "full_name": "Amara Nwosu", "preferred_name": ""},
+            {
+                "lms": "default",
+                "external_id": learner.external_id,
+                "email": learner.email,
+                "full_name": "Amara Nwosu",
+                "preferred_name": "",
+            },
         )
     certificate.refresh_from_db()
     assert (certificate.status, certificate.holder_name) == (Status.EMAILED, "Amara Nwosu")

@@ -45,9 +45,9 @@ def test_export_has_exactly_the_documented_columns_one_row_per_version(run_on_co
 
 
 def test_export_neutralises_spreadsheet_formulas(run_on_commit):
-    issued_certificate(run_on_commit, full_name="=HYPERLINK(\"http://evil\")", course=CourseFactory(title="@SUM(A1)"))
+    issued_certificate(run_on_commit, full_name='=HYPERLINK("http://evil")', course=CourseFactory(title="@SUM(A1)"))
     [row] = export()
-    assert row["holder_name"] == "'=HYPERLINK(\"http://evil\")"
+    assert row["holder_name"] == '\'=HYPERLINK("http://evil")'
     assert row["course_title"] == "'@SUM(A1)"
 
 
@@ -71,7 +71,10 @@ def test_seed_demo_is_idempotent(run_on_commit):
     with run_on_commit():
         call_command("seed_demo", stdout=io.StringIO())
     assert counts == (
-        Course.objects.count(), Learner.objects.count(), Enrollment.objects.count(), Certificate.objects.count()
+        Course.objects.count(),
+        Learner.objects.count(),
+        Enrollment.objects.count(),
+        Certificate.objects.count(),
     )
     assert counts[0] == 3 and counts[1] >= 45
     assert Certificate.objects.filter(status=Status.EMAILED).count() == emailed > 20

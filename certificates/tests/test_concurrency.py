@@ -64,7 +64,15 @@ def test_database_refuses_a_second_current_certificate():
     certificate = rendered_certificate()
     with pytest.raises(IntegrityError), transaction.atomic():
         Certificate.objects.create(
-            enrollment=certificate.enrollment, version=2, code="0" * 16, status=Status.ISSUED,
-            holder_name="x", recipient_email="x@example.com", course_title="x", organisation_name="x",
-            template_family="completion", completed_at=certificate.completed_at, issued_on=certificate.issued_on,
+            enrollment=certificate.enrollment,
+            version=2,
+            code="0" * 16,
+            status=Status.ISSUED,
+            holder_name="x",
+            recipient_email="x@example.com",
+            course_title="x",
+            organisation_name="x",
+            template_family="completion",
+            completed_at=certificate.completed_at,
+            issued_on=certificate.issued_on,
         )

@@ -45,7 +45,9 @@ def test_text_is_extractable_exactly(tmp_path):
     assert "92.5%" in text
 
 
-@pytest.mark.parametrize("name", ["Иван Петрович Смирнов", "Έλενα Παπαδοπούλου", "Nguyễn Thị Minh Khai", "Siobhán O'Brien"])
+@pytest.mark.parametrize(
+    "name", ["Иван Петрович Смирнов", "Έλενα Παπαδοπούλου", "Nguyễn Thị Minh Khai", "Siobhán O'Brien"]
+)
 def test_names_in_covered_scripts_print_as_given(name, tmp_path):
     from dataclasses import replace
 

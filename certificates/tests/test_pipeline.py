@@ -47,7 +47,11 @@ def test_completion_issues_renders_and_emails_the_certificate(run_on_commit, mai
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html" and certificate.verify_url in html
     [(filename, attached, attached_type)] = message.attachments
-    assert (filename, attached, attached_type) == (f"certificate-{certificate.display_code}.pdf", data, "application/pdf")
+    assert (filename, attached, attached_type) == (
+        f"certificate-{certificate.display_code}.pdf",
+        data,
+        "application/pdf",
+    )
     kinds = list(CertificateEvent.objects.filter(certificate=certificate).values_list("kind", flat=True))
     assert kinds == ["issued", "rendered", "emailed"]
 
