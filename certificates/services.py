@@ -55,6 +55,7 @@ def _enqueue_after_commit(task: str, *args: object) -> None:
 
 
 def _log(certificate: Certificate, kind: str, message: str = "", *, actor=None, **data: object) -> None:
+    logger.info("certificate %s (%s): %s %s", certificate.display_code, certificate.holder_name, kind, message)
     CertificateEvent.objects.create(
         certificate=certificate,
         kind=kind,
