@@ -29,9 +29,7 @@ def certificate_for_user(*, user, certificate_id: int) -> Certificate | None:
 
 
 def certificates_for_export(*, course_slug: str | None = None) -> Iterator[Certificate]:
-    queryset = Certificate.objects.exclude(status=Status.HELD).select_related(
-        "enrollment__learner", "enrollment__course"
-    )
+    queryset = Certificate.objects.select_related("enrollment__learner", "enrollment__course")
     if course_slug:
         queryset = queryset.filter(enrollment__course__slug=course_slug)
     return queryset.order_by("enrollment__course__slug", "pk").iterator(chunk_size=2000)

@@ -44,6 +44,12 @@ def test_export_has_exactly_the_documented_columns_one_row_per_version(run_on_co
     assert (settings.MEDIA_ROOT / row["pdf_path"]).read_bytes() == certificate.pdf.read()
 
 
+def test_export_lists_held_certificates_so_staff_see_them(run_on_commit):
+    issued_certificate(run_on_commit, email="broken")
+    [row] = export()
+    assert (row["status"], row["delivery_status"], row["pdf_path"]) == ("held", "not sent", "")
+
+
 def test_export_neutralises_spreadsheet_formulas(run_on_commit):
     issued_certificate(run_on_commit, full_name='=HYPERLINK("http://evil")', course=CourseFactory(title="@SUM(A1)"))
     [row] = export()

@@ -38,10 +38,28 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def worker(live_server, tmp_path, monkeypatch):
-    """A real django-q2 cluster in its own process group, on the test database."""
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def use_redis_broker(monkeypatch) -> None:
+    import redis
+
+    try:
+        client = redis.from_url(REDIS_URL)
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis not reachable at {REDIS_URL} ({exc}); .ci/run starts it")
+    client.delete(f"django_q:{Conf.CLUSTER_NAME}:q")  # nothing left over from another run
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
+
+
+@pytest.fixture(params=["orm", "redis"])
+def worker(request, live_server, tmp_path, monkeypatch):
+    """A real django-q2 cluster in its own process group, on the test database and either broker."""
     monkeypatch.setattr(Conf, "SYNC", False)  # this process enqueues; the worker executes
+    if request.param == "redis":
+        use_redis_broker(monkeypatch)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
@@ -53,6 +71,8 @@ def worker(live_server, tmp_path, monkeypatch):
         "DEBUG": "false",
     }
     env.pop("REDIS_URL", None)
+    if request.param == "redis":
+        env["REDIS_URL"] = REDIS_URL
     log = open(tmp_path / "qcluster.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],

@@ -3,6 +3,7 @@ import csv
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from certificates.models import Status
 from certificates.selectors import certificates_for_export
 from courses.models import Course
 
@@ -30,8 +31,14 @@ def neutralise(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def delivery_status(status: str) -> str:
-    return {"emailed": "sent", "delivery_failed": "failed", "sending": "sending"}.get(status, "pending")
+def delivery_status(certificate) -> str:
+    if certificate.emailed_at:
+        return "sent"
+    if certificate.status in (Status.DELIVERY_FAILED, Status.SENDING):
+        return {Status.DELIVERY_FAILED: "failed", Status.SENDING: "sending"}[certificate.status]
+    if certificate.status in (Status.ISSUED, Status.RENDERED):
+        return "pending"
+    return "not sent"  # held, or revoked/superseded before any email
 
 
 class Command(BaseCommand):
@@ -66,7 +73,7 @@ class Command(BaseCommand):
                         certificate.verify_url,
                         certificate.pdf_sha256,
                         certificate.pdf.name or "",
-                        delivery_status(certificate.status),
+                        delivery_status(certificate),
                     ]
                 )
                 rows += 1
