@@ -1,40 +1,41 @@
 """The certificate renderer. Pure: certificate data in, PDF bytes out; no ORM, settings or network.
 
-Fonts come from Python packages (SIL OFL Noto), so no system font is assumed. The same content
-always renders to the same bytes (reportlab's invariant mode, with the issue date as the PDF's
-creation date), so a stored SHA-256 proves a file genuine.
+Fonts come from Python packages (certificates/fonts.py) and images arrive as bytes, so nothing is
+read from the system or the network. The same content always renders to the same bytes (reportlab's
+invariant mode, with the issue date as the PDF's creation date), so a stored SHA-256 proves a file
+genuine and a regeneration can be checked against it.
 """
 
 from __future__ import annotations
 
 import io
-import unicodedata
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import cache
 
-import fontpkg_noto_sans
-import fontpkg_noto_serif
 import qrcode
 import qrcode.constants
-from reportlab.lib.colors import Color, HexColor
-from reportlab.lib.pagesizes import A4, landscape
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from babel.core import UnknownLocaleError
+from babel.dates import format_date
+from reportlab.lib.colors import HexColor
+from reportlab.lib.pagesizes import A4, landscape, letter
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
-SANS = "LaurelSans"
-SERIF = "LaurelSerif"
-_FONT_FILES = {
-    SANS: fontpkg_noto_sans.ROOT / "files" / "NotoSans[wdth,wght].ttf",
-    SERIF: fontpkg_noto_serif.ROOT / "files" / "NotoSerif[wdth,wght].ttf",
-}
+from . import fonts, text
+
+PAGE_SIZES = {"A4": landscape(A4), "LETTER": landscape(letter)}
 
 FAMILY_HEADINGS = {
     "completion": "Certificate of Completion",
     "achievement": "Certificate of Achievement",
     "assessment": "Certificate of Assessment",
+}
+FAMILY_PHRASES = {
+    "completion": "has successfully completed",
+    "achievement": "has demonstrated achievement in",
+    "assessment": "has passed the assessment",
 }
 
 
@@ -50,6 +51,8 @@ class CertificateContent:
     instructor_name: str = ""
     instructor_title: str = ""
     score: Decimal | None = None
+    cohort: str = ""
+    custom_fields: tuple[tuple[str, str], ...] = ()  # (label, value), printed in this order
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,73 +60,68 @@ class Design:
     accent: str = "#1F4E79"
     ink: str = "#1A1A1A"
     muted: str = "#5A6470"
+    page_size: str = "A4"  # or "LETTER"
+    locale: str = "en"  # for the date of issue
+    logo: bytes | None = field(default=None, repr=False)  # PNG or JPEG
+    signature: bytes | None = field(default=None, repr=False)
 
 
-@cache
-def _register_fonts() -> None:
-    for name, path in _FONT_FILES.items():
-        # ttfAsciiReadable=0: subsets without every ASCII glyph are half the size.
-        pdfmetrics.registerFont(TTFont(name, str(path), asciiReadable=0))
+def format_issue_date(value: date, locale: str) -> str:
+    try:
+        return format_date(value, format="long", locale=locale or "en")
+    except (UnknownLocaleError, ValueError):
+        return format_date(value, format="long", locale="en")
 
 
-@cache
-def _covered_codepoints(font_name: str) -> frozenset[int]:
-    _register_fonts()
-    return frozenset(pdfmetrics.getFont(font_name).face.charToGlyph)
+def uncovered_characters(value: str) -> str:
+    """The characters of ``value`` no certificate font can draw (they would print as boxes)."""
+    return text.uncovered(value, fonts.serif())
 
 
-def uncovered_characters(text: str, font_name: str = SERIF) -> str:
-    """The characters of ``text`` our certificate font cannot draw (they would print as boxes)."""
-    covered = _covered_codepoints(font_name)
-    missing = []
-    for char in unicodedata.normalize("NFC", text):
-        if ord(char) not in covered and not char.isspace() and char not in missing:
-            missing.append(char)
-    return "".join(missing)
-
-
-def _fit_size(text: str, font: str, max_size: float, min_size: float, width: float) -> float:
-    size = max_size
-    while size > min_size and pdfmetrics.stringWidth(text, font, size) > width:
-        size -= 1
-    return size
-
-
-def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    lines: list[str] = []
+def _wrap(value: str, chain, size: float, width: float) -> list[text.Line]:
+    lines: list[text.Line] = []
     current = ""
-    for word in text.split():
+    for word in value.split():
         trial = f"{current} {word}".strip()
-        if current and pdfmetrics.stringWidth(trial, font, size) > width:
-            lines.append(current)
+        if current and text.layout(trial, chain).width(size) > width:
+            lines.append(text.layout(current, chain))
             current = word
         else:
             current = trial
     if current:
-        lines.append(current)
+        lines.append(text.layout(current, chain))
     return lines
 
 
-def _draw_fitted(
-    canvas: Canvas,
-    text: str,
-    font: str,
-    *,
-    x: float,
-    y: float,
-    width: float,
-    max_size: float,
-    min_size: float,
-    leading: float = 1.15,
-) -> float:
-    """Draw centred text that shrinks to fit, then wraps; returns the y below the last line."""
-    size = _fit_size(text, font, max_size, min_size, width)
-    lines = _wrap(text, font, size, width) if pdfmetrics.stringWidth(text, font, size) > width else [text]
-    canvas.setFont(font, size)
+def fit(value: str, chain, *, width: float, max_size: float, min_size: float, max_lines: int = 2):
+    """The largest size (and its lines) at which ``value`` fits ``width``: shrink first, then wrap."""
+    single = text.layout(value, chain)
+    natural = single.width(1) or 1
+    if width / natural >= min_size:
+        return min(max_size, width / natural), [single]
+    for size in range(int(max_size), int(min_size) - 1, -1):
+        lines = _wrap(value, chain, size, width)
+        if len(lines) <= max_lines and all(line.width(size) <= width for line in lines):
+            return size, lines
+    # Too long, or no spaces to break at (Chinese, Thai): shrink below the minimum, never overflow.
+    lines = _wrap(value, chain, min_size, width)
+    if len(lines) > max_lines:
+        lines = [single]
+    widest = max(line.width(1) for line in lines) or 1
+    return min(min_size, width / widest), lines
+
+
+def _centred(canvas: Canvas, lines: Sequence[text.Line], *, centre: float, y: float, size: float) -> float:
+    """Draw lines centred on ``centre`` from baseline ``y`` down; return the baseline below the last."""
     for line in lines:
-        canvas.drawCentredString(x, y, line)
-        y -= size * leading
+        text.draw(canvas, line, x=centre - line.width(size) / 2, y=y, size=size)
+        y -= size * 1.2
     return y
+
+
+def _label(canvas: Canvas, value: str, *, centre: float, y: float, size: float, width: float) -> float:
+    size, lines = fit(value, fonts.sans(), width=width, max_size=size, min_size=min(size, 7))
+    return _centred(canvas, lines, centre=centre, y=y, size=size)
 
 
 def _draw_qr(canvas: Canvas, data: str, *, x: float, y: float, size: float) -> None:
@@ -148,101 +146,105 @@ def _draw_qr(canvas: Canvas, data: str, *, x: float, y: float, size: float) -> N
     canvas.drawPath(path, stroke=0, fill=1)
 
 
+def _draw_image(canvas: Canvas, data: bytes, *, x: float, y: float, max_w: float, max_h: float, centre=False):
+    image = ImageReader(io.BytesIO(data))
+    width, height = image.getSize()
+    scale = min(max_w / width, max_h / height)
+    w, h = width * scale, height * scale
+    canvas.drawImage(image, x - w / 2 if centre else x, y, w, h, mask="auto")
+
+
+def details(content: CertificateContent) -> list[str]:
+    """The family-specific lines under the course title."""
+    lines = []
+    if content.score is not None and content.template_family == "achievement":
+        lines.append(f"with a score of {content.score.normalize():f}%")
+    elif content.score is not None and content.template_family == "assessment":
+        lines.append(f"Assessment result: {content.score.normalize():f}%")
+    if content.cohort:
+        lines.append(content.cohort)
+    if content.custom_fields:
+        lines.append("  ·  ".join(f"{label}: {value}" for label, value in content.custom_fields))
+    return lines
+
+
 def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
-    """Render one certificate as a landscape A4 PDF."""
-    _register_fonts()
-    holder_name = unicodedata.normalize("NFC", content.holder_name)
-    course_title = unicodedata.normalize("NFC", content.course_title)
+    """Render one certificate as a landscape PDF page."""
+    serif, sans = fonts.serif(), fonts.sans()
     accent, ink, muted = HexColor(design.accent), HexColor(design.ink), HexColor(design.muted)
-    width, height = landscape(A4)
+    width, height = PAGE_SIZES.get(design.page_size.upper(), PAGE_SIZES["A4"])
     centre = width / 2
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(width, height), invariant=True, pageCompression=1)
     issued = content.issued_on
     canvas.setDateFormatter(lambda *_: f"D:{issued:%Y%m%d}000000+00'00'")
     heading = FAMILY_HEADINGS.get(content.template_family, FAMILY_HEADINGS["completion"])
-    canvas.setTitle(f"{heading}: {course_title} — {holder_name}")
-    canvas.setAuthor(content.organisation_name)
-    canvas.setSubject(course_title)
+    canvas.setTitle(f"{heading}: {text.clean(content.course_title)} — {text.clean(content.holder_name)}")
+    canvas.setAuthor(text.clean(content.organisation_name))
+    canvas.setSubject(text.clean(content.course_title))
     canvas.setCreator("Laurel")
     canvas.setProducer("Laurel")
 
-    # Frame
     canvas.setStrokeColor(accent)
     canvas.setLineWidth(6)
     canvas.rect(24, 24, width - 48, height - 48)
     canvas.setLineWidth(0.8)
     canvas.rect(36, 36, width - 72, height - 72)
+    inner = width - 200
 
+    if design.logo:
+        _draw_image(canvas, design.logo, x=56, y=height - 106, max_w=130, max_h=50)
     canvas.setFillColor(muted)
-    _draw_fitted(
-        canvas,
-        content.organisation_name.upper(),
-        SANS,
-        x=centre,
-        y=height - 90,
-        width=width - 200,
-        max_size=13,
-        min_size=8,
-    )
+    _label(canvas, content.organisation_name, centre=centre, y=height - 82, size=13, width=width - 400)
     canvas.setFillColor(accent)
-    canvas.setFont(SERIF, 34)
-    canvas.drawCentredString(centre, height - 145, heading)
-
+    _centred(canvas, [text.layout(heading, serif)], centre=centre, y=height - 135, size=32)
     canvas.setFillColor(muted)
-    canvas.setFont(SANS, 13)
-    canvas.drawCentredString(centre, height - 190, "This certifies that")
+    _label(canvas, "This certifies that", centre=centre, y=height - 172, size=13, width=inner)
 
     canvas.setFillColor(ink)
-    below_name = _draw_fitted(
-        canvas, holder_name, SERIF, x=centre, y=height - 245, width=width - 180, max_size=38, min_size=20
-    )
+    size, lines = fit(content.holder_name, serif, width=width - 160, max_size=40, min_size=20)
+    y = _centred(canvas, lines, centre=centre, y=height - 222 + (len(lines) - 1) * size * 0.45, size=size)
+    rule_y = y + size * 1.2 - 16
     canvas.setStrokeColor(accent)
-    canvas.setLineWidth(0.8)
-    rule_y = min(height - 262, below_name + 22)
     canvas.line(centre - 220, rule_y, centre + 220, rule_y)
 
     canvas.setFillColor(muted)
-    canvas.setFont(SANS, 13)
-    canvas.drawCentredString(centre, rule_y - 30, "has successfully completed")
+    phrase = FAMILY_PHRASES.get(content.template_family, FAMILY_PHRASES["completion"])
+    y = _label(canvas, phrase, centre=centre, y=rule_y - 26, size=13, width=inner)
     canvas.setFillColor(ink)
-    y = _draw_fitted(canvas, course_title, SANS, x=centre, y=rule_y - 62, width=width - 220, max_size=22, min_size=12)
-    if content.score is not None and content.template_family in ("achievement", "assessment"):
-        canvas.setFillColor(muted)
-        canvas.setFont(SANS, 13)
-        canvas.drawCentredString(centre, y - 4, f"with a score of {content.score.normalize():f}%")
+    size, lines = fit(content.course_title, sans, width=inner, max_size=22, min_size=12)
+    y = _centred(canvas, lines, centre=centre, y=y - 12, size=size)
+    canvas.setFillColor(muted)
+    for line in details(content)[:3]:
+        y = _label(canvas, line, centre=centre, y=y - 2, size=12, width=inner)
 
-    # Signature block, date, verification
     base = 92
+    column = 210  # the signature block's width, left of centre
     if content.instructor_name:
+        if design.signature:
+            _draw_image(canvas, design.signature, x=195, y=base + 22, max_w=170, max_h=44, centre=True)
         canvas.setStrokeColor(muted)
-        canvas.line(90, base + 18, 300, base + 18)
+        canvas.line(90, base + 18, 90 + column, base + 18)
         canvas.setFillColor(ink)
-        canvas.setFont(SANS, 12)
-        canvas.drawCentredString(195, base, content.instructor_name)
+        _label(canvas, content.instructor_name, centre=195, y=base, size=12, width=column)
         if content.instructor_title:
             canvas.setFillColor(muted)
-            canvas.setFont(SANS, 9)
-            canvas.drawCentredString(195, base - 14, content.instructor_title)
+            _label(canvas, content.instructor_title, centre=195, y=base - 14, size=9, width=column)
     canvas.setFillColor(ink)
-    canvas.setFont(SANS, 12)
-    canvas.drawCentredString(centre, base, f"{issued.day} {issued:%B %Y}")
+    _label(canvas, format_issue_date(issued, design.locale), centre=centre, y=base, size=12, width=170)
     canvas.setFillColor(muted)
-    canvas.setFont(SANS, 9)
-    canvas.drawCentredString(centre, base - 14, "Date of issue")
+    _label(canvas, "Date of issue", centre=centre, y=base - 14, size=9, width=170)
 
     qr_size = 84
     qr_x = width - 90 - qr_size
-    canvas.setFillColor(Color(0, 0, 0))
+    canvas.setFillColor(HexColor("#000000"))
     _draw_qr(canvas, content.verify_url, x=qr_x, y=base - 14, size=qr_size)
     canvas.setFillColor(ink)
-    canvas.setFont(SANS, 9)
-    canvas.drawRightString(qr_x - 10, base + 40, "Certificate ID")
-    canvas.setFont(SANS, 11)
-    canvas.drawRightString(qr_x - 10, base + 26, content.code)
+    code_centre = qr_x - 70
+    _label(canvas, "Certificate ID", centre=code_centre, y=base + 40, size=9, width=130)
+    _label(canvas, content.code, centre=code_centre, y=base + 26, size=11, width=130)
     canvas.setFillColor(muted)
-    canvas.setFont(SANS, 8)
-    canvas.drawCentredString(centre, 46, f"Verify this certificate: {content.verify_url}")
+    _label(canvas, f"Verify this certificate: {content.verify_url}", centre=centre, y=46, size=8, width=width - 120)
 
     canvas.showPage()
     canvas.save()

@@ -75,8 +75,8 @@ def test_long_names_shrink_and_wrap_inside_the_page(tmp_path):
 
 
 def test_uncovered_characters_reports_what_would_print_as_boxes():
-    assert uncovered_characters("李小龙") == "李小龙"
-    assert uncovered_characters("Zoë") == ""
+    assert uncovered_characters("Ana \ue000 Li \U0010fffd") == "\ue000\U0010fffd"  # private use
+    assert uncovered_characters("Zoë 李小龙 محمد") == ""
 
 
 def test_qr_code_decodes_to_the_verify_url(tmp_path):
