@@ -33,7 +33,7 @@ class CertificateAdmin(admin.ModelAdmin):
     list_select_related = ["enrollment__course"]
     date_hierarchy = "created_at"
     inlines = [CertificateEventInline]
-    actions = ["approve", "revoke", "retry"]
+    actions = ["approve", "resend", "revoke", "retry"]
     readonly_fields = [f.name for f in Certificate._meta.fields]
 
     def has_add_permission(self, request):
@@ -63,6 +63,13 @@ class CertificateAdmin(admin.ModelAdmin):
             except CertificateError as exc:
                 self.message_user(request, f"{certificate_id}: {exc}", messages.WARNING)
         self.message_user(request, f"Approved {done} certificates.", messages.SUCCESS)
+
+    @admin.action(description="Resend certificate email")
+    def resend(self, request, queryset):
+        count = services.certificate_email_resend(
+            certificate_ids=list(queryset.values_list("pk", flat=True)), by=request.user
+        )
+        self.message_user(request, f"Queued {count} emails.", messages.SUCCESS)
 
     @admin.action(description="Revoke certificates")
     def revoke(self, request, queryset):

@@ -111,9 +111,6 @@ def certificate_issue_for_enrollment(*, enrollment_id: int) -> Certificate | Non
         .select_related("learner", "course__organisation")
         .get(pk=enrollment_id)
     )
-    current = enrollment.certificates.current().first()
-    if current is not None and current.status != Status.HELD:
-        return current  # issued once, never twice
     course = enrollment.course
     decision = rules.evaluate(
         rule=course.issuance_rule,
@@ -122,7 +119,13 @@ def certificate_issue_for_enrollment(*, enrollment_id: int) -> Certificate | Non
         score=enrollment.score,
         attendance=enrollment.attendance,
     )
+    # Recorded even when nothing changes below, so the sweep does not keep re-asking.
     enrollment_record_decision(enrollment_id=enrollment.pk, decision=decision)
+    current = enrollment.certificates.current().first()
+    if current is not None and current.status != Status.HELD:
+        return current  # issued once, never twice
+    if current is None and enrollment.certificates.filter(status=Status.REVOKED).exists():
+        return None  # a revoked certificate stays revoked; only staff may issue again
     if decision.outcome == rules.Outcome.NOT_ELIGIBLE and current is None:
         return None
 
@@ -154,6 +157,7 @@ def certificate_issue_for_enrollment(*, enrollment_id: int) -> Certificate | Non
         for field, value in snapshot.items():
             setattr(current, field, value)
         current.status, current.status_reason, current.issued_at = status, reason, issued_at
+        current.attempts = 0
         current.save()
         if status == Status.ISSUED:
             _log(current, "issued", f"released: {decision.reason}")
@@ -179,17 +183,20 @@ def _content(certificate: Certificate) -> pdf.CertificateContent:
     )
 
 
-def _record_failure(*, certificate_id: int, step: str, error: Exception, retry_status: str, final_status: str) -> None:
-    """Count a failed try; past the limit, stop and tell staff why."""
+def _record_failure(*, certificate_id: int, step: str, error: Exception, expected: str, retry: str, final: str) -> None:
+    """Count a failed try; past the limit, stop and tell staff why. A status changed meanwhile wins."""
     with transaction.atomic():
         certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
-        certificate.attempts += 1
         message = f"{step} failed: {type(error).__name__}: {error}"[:500]
+        if certificate.status != expected:  # e.g. revoked while we were working
+            _log(certificate, f"{step}_failed", message)
+            return
+        certificate.attempts += 1
         if certificate.attempts >= settings.CERTIFICATE_MAX_ATTEMPTS:
-            certificate.status = final_status
+            certificate.status = final
             certificate.status_reason = f"gave up after {certificate.attempts} tries; last: {message}"[:500]
         else:
-            certificate.status = retry_status
+            certificate.status = retry
             certificate.status_reason = message
         certificate.save(update_fields=["attempts", "status", "status_reason", "updated_at"])
         _log(certificate, f"{step}_failed", message, attempt=certificate.attempts)
@@ -220,8 +227,9 @@ def certificate_render(*, certificate_id: int) -> Certificate:
             certificate_id=certificate_id,
             step="render",
             error=exc,
-            retry_status=Status.ISSUED,
-            final_status=Status.HELD,
+            expected=Status.ISSUED,
+            retry=Status.ISSUED,
+            final=Status.HELD,
         )
         raise
 
@@ -242,7 +250,7 @@ def certificate_email(*, certificate_id: int) -> bool:
         build_certificate_email(certificate, data, reply_to=reply_to).send()
     except PERMANENT_EMAIL_ERRORS as exc:
         with transaction.atomic():
-            Certificate.objects.filter(pk=certificate_id).update(
+            Certificate.objects.filter(pk=certificate_id, status=Status.SENDING).update(
                 status=Status.DELIVERY_FAILED,
                 status_reason=f"recipient refused: {exc}"[:500],
                 updated_at=timezone.now(),
@@ -255,21 +263,44 @@ def certificate_email(*, certificate_id: int) -> bool:
             certificate_id=certificate_id,
             step="email",
             error=exc,
-            retry_status=Status.RENDERED,
-            final_status=Status.DELIVERY_FAILED,
+            expected=Status.SENDING,
+            retry=Status.RENDERED,
+            final=Status.DELIVERY_FAILED,
         )
         return False
     with transaction.atomic():
-        Certificate.objects.filter(pk=certificate_id).update(
-            status=Status.EMAILED, status_reason="", attempts=0, emailed_at=timezone.now(), updated_at=timezone.now()
+        now = timezone.now()
+        # Only SENDING becomes EMAILED: a revocation that landed during the send must stand.
+        Certificate.objects.filter(pk=certificate_id, status=Status.SENDING).update(
+            status=Status.EMAILED, status_reason="", attempts=0, updated_at=now
         )
+        Certificate.objects.filter(pk=certificate_id).update(emailed_at=now)
         _log(certificate, "emailed", f"to {certificate.recipient_email}")
     return True
+
+
+def certificate_email_resend(*, certificate_ids: list[int], by) -> int:
+    """Staff ask for the email again (after a failure, or on request); returns how many were queued."""
+    queued = 0
+    for certificate_id in certificate_ids:
+        with transaction.atomic():
+            certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
+            if certificate.status not in (Status.EMAILED, Status.DELIVERY_FAILED):
+                continue  # held, revoked, or already on its way
+            certificate.status, certificate.status_reason, certificate.attempts = Status.RENDERED, "", 0
+            certificate.save(update_fields=["status", "status_reason", "attempts", "updated_at"])
+            _log(certificate, "resend_requested", actor=by)
+            _enqueue_after_commit("certificates.tasks.certificate_email_task", certificate.pk)
+            queued += 1
+    return queued
 
 
 @transaction.atomic
 def certificate_approve(*, certificate_id: int, by) -> Certificate:
     """Staff approve a certificate held for manual review; it is issued if its data is sound."""
+    # Enrollment first, then certificate: the same lock order as issuing, so the two cannot deadlock.
+    enrollment_id = Certificate.objects.values_list("enrollment_id", flat=True).get(pk=certificate_id)
+    Enrollment.objects.select_for_update().filter(pk=enrollment_id).exists()
     certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
     if certificate.status != Status.HELD:
         raise CertificateNotHeld(NOT_HELD)

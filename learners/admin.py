@@ -32,6 +32,10 @@ class EnrollmentAdmin(admin.ModelAdmin):
     raw_id_fields = ["learner"]
     readonly_fields = ["decision", "decision_reason", "decided_at", "source"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A completion belongs to one learner on one course; moving it would orphan its certificate.
+        return [*self.readonly_fields, "learner", "course"] if obj else self.readonly_fields
+
     def save_model(self, request, obj, form, change):
         # Every completion goes through the service, so the issuance rule runs after commit.
         enrollment = services.enrollment_record_completion(

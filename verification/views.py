@@ -38,8 +38,8 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def pdf(request: HttpRequest, code: str) -> HttpResponse:
     certificate = certificate_by_typed_code(code)
-    if certificate is None or not certificate.pdf:
-        return _not_found(request, code)
+    if certificate is None or not certificate.is_valid or not certificate.pdf:
+        return _not_found(request, code)  # a revoked PDF looks genuine: never serve it
     return FileResponse(
         certificate.pdf.open("rb"),
         content_type="application/pdf",

@@ -27,11 +27,20 @@ def staff_client(client):
         "certificates.certificateevent",
     ],
 )
-def test_every_model_has_a_working_changelist(staff_client, run_on_commit, model):
-    issued_certificate(run_on_commit)
+def test_every_model_has_a_working_changelist_and_search(staff_client, run_on_commit, model):
+    certificate = issued_certificate(run_on_commit, full_name="Zanzibar Quokka", external_id="lms-zq")
     app, name = model.split(".")
-    response = staff_client.get(reverse(f"admin:{app}_{name}_changelist"), {"q": "a"})
-    assert response.status_code == 200
+    url = reverse(f"admin:{app}_{name}_changelist")
+    assert staff_client.get(url).context["cl"].result_count >= 1
+    course = certificate.enrollment.course
+    term = {
+        "courses.organisation": course.organisation.slug,
+        "courses.course": course.slug,
+        "certificates.certificate": certificate.code,
+        "certificates.certificateevent": certificate.code,
+    }.get(model, "lms-zq")
+    assert staff_client.get(url, {"q": term}).context["cl"].result_count >= 1
+    assert staff_client.get(url, {"q": "no-such-thing-xyz"}).context["cl"].result_count == 0
 
 
 def test_certificate_change_page_shows_its_event_log(staff_client, run_on_commit):

@@ -4,11 +4,14 @@ import threading
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
-from certificates import tasks
+from certificates import services, tasks
 from certificates.models import Certificate, Status
 from certificates.tests.factories import rendered_certificate
-from learners.tests.factories import EnrollmentFactory
+from courses.tests.factories import CourseFactory
+from learners.services import enrollment_record_completion
+from learners.tests.factories import EnrollmentFactory, LearnerFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -48,6 +51,33 @@ def test_two_completion_events_at_once_leave_one_certificate_and_one_email(mailo
     assert len(set(results)) == 1
     certificate = Certificate.objects.get(enrollment=enrollment)
     assert certificate.status == Status.EMAILED
+    assert len(mailoutbox) == 1
+
+
+def test_the_same_completion_arriving_four_times_at_once_issues_once(mailoutbox):
+    """The LMS retries: four identical completions race through the whole service and pipeline."""
+    learner, course, completed_at = LearnerFactory(), CourseFactory(), timezone.now()
+    results = race(
+        lambda: enrollment_record_completion(learner_id=learner.pk, course_id=course.pk, completed_at=completed_at).pk,
+        workers=4,
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len(set(results)) == 1
+    assert Certificate.objects.get().status == Status.EMAILED
+    assert len(mailoutbox) == 1
+
+
+def test_approve_racing_the_issue_task_does_not_deadlock(mailoutbox):
+    enrollment = EnrollmentFactory(course=CourseFactory(manual_review=True))
+    held = services.certificate_issue_for_enrollment(enrollment_id=enrollment.pk)
+    staff = UserFactory(is_staff=True)
+    steps = [
+        lambda: services.certificate_approve(certificate_id=held.pk, by=staff),
+        lambda: tasks.certificate_issue_task(enrollment.pk),
+    ]
+    results = race(lambda: steps.pop()(), workers=2)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert Certificate.objects.get().status == Status.EMAILED
     assert len(mailoutbox) == 1
 
 

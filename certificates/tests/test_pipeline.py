@@ -267,3 +267,75 @@ def test_revoked_certificate_is_not_current_and_events_are_append_only(run_on_co
         event.save()
     with pytest.raises(ValueError):
         event.delete()
+
+
+def test_revoked_certificate_stays_revoked_after_learner_edit_and_regrade(run_on_commit, mailoutbox):
+    learner, course, completed_at = LearnerFactory(), CourseFactory(), timezone.now()
+    enrollment = complete(run_on_commit, learner, course, completed_at=completed_at)
+    certificate = Certificate.objects.get(enrollment=enrollment)
+    services.certificate_revoke(certificate_id=certificate.pk, by=None, reason="misconduct")
+    with run_on_commit():
+        learner_update_details(learner_id=learner.pk, email=learner.email, full_name="New Name")
+    complete(run_on_commit, learner, course, completed_at=completed_at, score=Decimal("99"))
+    assert list(Certificate.objects.values_list("status", flat=True)) == [Status.REVOKED]
+    assert len(mailoutbox) == 1
+
+
+def test_revocation_during_a_send_stands(monkeypatch, mailoutbox):
+    certificate = rendered_certificate()
+    real_send = mail.EmailMessage.send
+
+    def send_while_staff_revoke(self, *args, **kwargs):
+        services.certificate_revoke(certificate_id=certificate.pk, by=None, reason="issued in error")
+        return real_send(self, *args, **kwargs)
+
+    monkeypatch.setattr(mail.EmailMessage, "send", send_while_staff_revoke)
+    services.certificate_email(certificate_id=certificate.pk)
+    certificate.refresh_from_db()
+    assert certificate.status == Status.REVOKED and certificate.emailed_at is not None
+
+
+def test_failure_during_a_revocation_does_not_unrevoke(monkeypatch):
+    certificate = rendered_certificate()
+
+    def revoke_then_fail(self, *args, **kwargs):
+        services.certificate_revoke(certificate_id=certificate.pk, by=None, reason="issued in error")
+        raise ConnectionRefusedError("down")
+
+    monkeypatch.setattr(mail.EmailMessage, "send", revoke_then_fail)
+    services.certificate_email(certificate_id=certificate.pk)
+    certificate.refresh_from_db()
+    assert certificate.status == Status.REVOKED
+
+
+def test_regrade_after_issue_is_decided_and_not_swept_forever(run_on_commit, settings):
+    settings.CERTIFICATE_STUCK_AFTER = 0
+    learner, course, completed_at = LearnerFactory(), CourseFactory(min_score=True), timezone.now()
+    complete(run_on_commit, learner, course, score=Decimal("80"), completed_at=completed_at)
+    enrollment = complete(run_on_commit, learner, course, score=Decimal("90"), completed_at=completed_at)
+    enrollment.refresh_from_db()
+    assert enrollment.decision == Decision.ELIGIBLE
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        assert services.pipeline_sweep()["issue"] == 0
+
+
+def test_staff_resend_after_a_failed_delivery(run_on_commit, monkeypatch, mailoutbox):
+    certificate = rendered_certificate()
+    monkeypatch.setattr(
+        mail.EmailMessage, "send", lambda self, *a, **k: (_ for _ in ()).throw(smtplib.SMTPRecipientsRefused({}))
+    )
+    services.certificate_email(certificate_id=certificate.pk)
+    monkeypatch.undo()
+    staff = UserFactory(is_staff=True)
+    with run_on_commit():
+        assert services.certificate_email_resend(certificate_ids=[certificate.pk], by=staff) == 1
+    certificate.refresh_from_db()
+    assert certificate.status == Status.EMAILED and len(mailoutbox) == 1
+    assert CertificateEvent.objects.filter(certificate=certificate, kind="resend_requested", actor=staff).exists()
+
+
+def test_resend_skips_held_and_revoked(run_on_commit):
+    held = issued_certificate(run_on_commit, email="broken")
+    revoked = issued_certificate(run_on_commit)
+    services.certificate_revoke(certificate_id=revoked.pk, by=None, reason="x")
+    assert services.certificate_email_resend(certificate_ids=[held.pk, revoked.pk], by=None) == 0

@@ -79,3 +79,9 @@ def test_public_pdf_download_is_the_stored_file(client, run_on_commit):
     response = client.get(reverse("verification:pdf", args=[certificate.display_code]))
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == certificate.pdf.read()
+
+
+def test_revoked_certificate_pdf_is_not_served(client, run_on_commit):
+    certificate = issued_certificate(run_on_commit)
+    services.certificate_revoke(certificate_id=certificate.pk, by=None, reason="misconduct")
+    assert client.get(reverse("verification:pdf", args=[certificate.display_code])).status_code == 404
