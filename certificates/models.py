@@ -39,6 +39,10 @@ def pdf_upload_to(certificate: "Certificate", filename: str) -> str:
     return f"certificates/{certificate.code}-v{certificate.version}.pdf"
 
 
+def preview_upload_to(certificate: "Certificate", filename: str) -> str:
+    return f"certificates/{certificate.code}-v{certificate.version}.png"
+
+
 class Certificate(models.Model):
     enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="certificates")
     version = models.PositiveIntegerField(default=1)
@@ -58,9 +62,17 @@ class Certificate(models.Model):
     completed_at = models.DateTimeField()
     issued_on = models.DateField()
     score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    cohort = models.CharField(max_length=300, blank=True)
+    custom_fields = models.JSONField(default=list, blank=True)  # [[label, value], ...] in print order
+    accent_color = models.CharField(max_length=7, default="#1F4E79")
+    page_size = models.CharField(max_length=10, default="A4")
+    locale = models.CharField(max_length=20, default="en")
+    logo_path = models.CharField(max_length=300, blank=True)  # storage names: branding files are never overwritten
+    signature_path = models.CharField(max_length=300, blank=True)
 
     pdf = models.FileField(upload_to=pdf_upload_to, blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
+    preview = models.FileField(upload_to=preview_upload_to, blank=True, help_text="1200x627 PNG for link previews.")
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -249,3 +249,27 @@ def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+PREVIEW_SIZE = (1200, 627)
+
+
+def render_preview_png(pdf_bytes: bytes, *, background: str = "#F6F7F9") -> bytes:
+    """A 1200x627 PNG (the size link previews use) of the certificate's first page, centred."""
+    import pypdfium2
+    from PIL import Image
+
+    document = pypdfium2.PdfDocument(pdf_bytes)
+    try:
+        page = document[0]
+        width, height = page.get_size()
+        margin = 24
+        scale = min((PREVIEW_SIZE[0] - 2 * margin) / width, (PREVIEW_SIZE[1] - 2 * margin) / height)
+        rendered = page.render(scale=scale).to_pil().convert("RGB")
+    finally:
+        document.close()
+    card = Image.new("RGB", PREVIEW_SIZE, background)
+    card.paste(rendered, ((PREVIEW_SIZE[0] - rendered.width) // 2, (PREVIEW_SIZE[1] - rendered.height) // 2))
+    out = io.BytesIO()
+    card.save(out, format="PNG", optimize=True)
+    return out.getvalue()

@@ -10,12 +10,14 @@ import hashlib
 import logging
 import smtplib
 from datetime import timedelta
+from decimal import Decimal
 from functools import partial
 
 from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Max
@@ -36,7 +38,7 @@ from .errors import (
     CertificateNotHeld,
     CertificateStillHasProblems,
 )
-from .models import Certificate, CertificateEvent, Status, pdf_upload_to
+from .models import Certificate, CertificateEvent, Status, pdf_upload_to, preview_upload_to
 
 logger = logging.getLogger(__name__)
 
@@ -81,20 +83,50 @@ def _data_problems(*, holder_name: str, email: str) -> list[str]:
     return problems
 
 
+def _cohort(enrollment: Enrollment) -> str:
+    course = enrollment.course
+    name = enrollment.cohort or course.cohort_name
+    if not (course.cohort_start and course.cohort_end) or enrollment.cohort:
+        return name
+    locale = course.locale or course.organisation.locale
+    dates = f"{pdf.format_issue_date(course.cohort_start, locale)} – {pdf.format_issue_date(course.cohort_end, locale)}"
+    return f"{name}, {dates}" if name else dates
+
+
+def _custom_fields(enrollment: Enrollment) -> list[list[str]]:
+    """Course-level fields, then the learner's own (which win on the same label), as printable pairs."""
+    merged = {**(enrollment.course.custom_fields or {}), **(enrollment.custom_fields or {})}
+    pairs = []
+    for label, value in merged.items():
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(item) for item in value)
+        if str(value).strip():
+            pairs.append([str(label).strip(), str(value).strip()])
+    return pairs
+
+
 def _snapshot(enrollment: Enrollment) -> dict[str, object]:
     """What a certificate prints, copied from the learner and course at this moment."""
     learner, course = enrollment.learner, enrollment.course
+    organisation = course.organisation
     return {
         "holder_name": learner.certificate_name,
         "recipient_email": learner.email,
         "course_title": course.title,
         "instructor_name": course.instructor_name,
         "instructor_title": course.instructor_title,
-        "organisation_name": course.organisation.name,
+        "organisation_name": organisation.name,
         "template_family": course.template_family,
         "completed_at": enrollment.completed_at,
         "issued_on": timezone.localdate(),
         "score": enrollment.score,
+        "cohort": _cohort(enrollment),
+        "custom_fields": _custom_fields(enrollment),
+        "accent_color": course.accent_color or organisation.accent_color,
+        "page_size": course.page_size or organisation.page_size,
+        "locale": course.locale or organisation.locale,
+        "logo_path": organisation.logo.name or "",
+        "signature_path": course.signature.name or "",
     }
 
 
@@ -168,7 +200,8 @@ def certificate_issue_for_enrollment(*, enrollment_id: int) -> Certificate | Non
     return current
 
 
-def _content(certificate: Certificate) -> pdf.CertificateContent:
+def content_for(certificate: Certificate) -> pdf.CertificateContent:
+    """The renderer's input, from the certificate's frozen snapshot only."""
     return pdf.CertificateContent(
         holder_name=certificate.holder_name,
         course_title=certificate.course_title,
@@ -180,7 +213,32 @@ def _content(certificate: Certificate) -> pdf.CertificateContent:
         instructor_name=certificate.instructor_name,
         instructor_title=certificate.instructor_title,
         score=certificate.score,
+        cohort=certificate.cohort,
+        custom_fields=tuple((label, value) for label, value in certificate.custom_fields),
     )
+
+
+def _read(name: str) -> bytes | None:
+    if not name:
+        return None
+    with default_storage.open(name, "rb") as handle:
+        return handle.read()
+
+
+def design_for(certificate: Certificate) -> pdf.Design:
+    return pdf.Design(
+        accent=certificate.accent_color,
+        page_size=certificate.page_size,
+        locale=certificate.locale,
+        logo=_read(certificate.logo_path),
+        signature=_read(certificate.signature_path),
+    )
+
+
+def _store(field, name: str, data: bytes) -> None:
+    if field.storage.exists(name):  # left by a try that died before its commit
+        field.storage.delete(name)
+    field.save(name, ContentFile(data), save=False)
 
 
 def _record_failure(*, certificate_id: int, step: str, error: Exception, expected: str, retry: str, final: str) -> None:
@@ -209,11 +267,9 @@ def certificate_render(*, certificate_id: int) -> Certificate:
             certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
             if certificate.status != Status.ISSUED:
                 return certificate
-            data = pdf.render_pdf(_content(certificate))
-            name, storage = pdf_upload_to(certificate, ""), certificate.pdf.storage
-            if storage.exists(name):  # left by a try that died before its commit
-                storage.delete(name)
-            certificate.pdf.save(name, ContentFile(data), save=False)
+            data = pdf.render_pdf(content_for(certificate), design_for(certificate))
+            _store(certificate.pdf, pdf_upload_to(certificate, ""), data)
+            _store(certificate.preview, preview_upload_to(certificate, ""), pdf.render_preview_png(data))
             certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
             certificate.status, certificate.status_reason, certificate.attempts = Status.RENDERED, "", 0
             certificate.rendered_at = timezone.now()
@@ -354,3 +410,23 @@ def pipeline_sweep() -> dict[str, int]:
                 _log(certificate, "email_interrupted", SEND_INTERRUPTED)
                 counts["interrupted"] += 1
     return counts
+
+
+SAMPLE_HOLDER = "Alex Sample"
+
+
+def certificate_preview(*, course_id: int, holder_name: str = SAMPLE_HOLDER) -> tuple[bytes, bytes]:
+    """A sample certificate for a course as it would be issued now: (PDF, PNG). Nothing is saved."""
+    from courses.models import Course
+    from learners.models import Learner
+
+    course = Course.objects.select_related("organisation").get(pk=course_id)
+    enrollment = Enrollment(
+        learner=Learner(full_name=holder_name or SAMPLE_HOLDER),
+        course=course,
+        completed_at=timezone.now(),
+        score=Decimal("92"),
+    )
+    certificate = Certificate(code=codes.new_code(), version=1, **_snapshot(enrollment))
+    data = pdf.render_pdf(content_for(certificate), design_for(certificate))
+    return data, pdf.render_preview_png(data)

@@ -1,4 +1,10 @@
 from django.contrib import admin
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from certificates.services import certificate_preview
 
 from .models import Course, Organisation
 
@@ -17,3 +23,32 @@ class CourseAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "instructor_name"]
     list_select_related = ["organisation"]
     prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["preview_links"]
+    fieldsets = [
+        (None, {"fields": ["organisation", "slug", "title", "preview_links"]}),
+        ("Issuance", {"fields": ["issuance_rule", "threshold"]}),
+        ("Certificate", {"fields": ["template_family", "instructor_name", "instructor_title", "signature"]}),
+        ("Branding (blank: the organisation's)", {"fields": ["accent_color", "page_size", "locale"]}),
+        ("Cohort and custom fields", {"fields": ["cohort_name", "cohort_start", "cohort_end", "custom_fields"]}),
+    ]
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview)
+        return [path("<int:course_id>/preview.<str:kind>", preview, name="courses_course_preview"), *super().get_urls()]
+
+    @admin.display(description="Preview")
+    def preview_links(self, course):
+        if not course.pk:
+            return "Save the course to preview its certificate."
+        pdf_url = reverse("admin:courses_course_preview", args=[course.pk, "pdf"])
+        png_url = reverse("admin:courses_course_preview", args=[course.pk, "png"])
+        return format_html(
+            '<a href="{}" target="_blank">Sample PDF</a> · <a href="{}" target="_blank">PNG</a>', pdf_url, png_url
+        )
+
+    def preview(self, request, course_id: int, kind: str):
+        course = get_object_or_404(Course, pk=course_id)
+        pdf_bytes, png_bytes = certificate_preview(course_id=course.pk, holder_name=request.GET.get("name", ""))
+        if kind == "png":
+            return HttpResponse(png_bytes, content_type="image/png")
+        return HttpResponse(pdf_bytes, content_type="application/pdf")

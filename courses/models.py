@@ -1,8 +1,16 @@
 from decimal import Decimal
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+
+HEX_COLOUR = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Use a colour like #1F4E79.")
+
+
+class PageSize(models.TextChoices):
+    A4 = "A4", "A4 landscape"
+    LETTER = "LETTER", "US Letter landscape"
 
 
 class Organisation(models.Model):
@@ -12,6 +20,10 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200)
     website = models.URLField(blank=True)
     reply_to_email = models.EmailField(blank=True, help_text="Replies to certificate emails go here.")
+    logo = models.ImageField(upload_to="branding/logos/", blank=True, help_text="PNG or JPEG, printed top left.")
+    accent_color = models.CharField(max_length=7, default="#1F4E79", validators=[HEX_COLOUR])
+    page_size = models.CharField(max_length=10, choices=PageSize.choices, default=PageSize.A4)
+    locale = models.CharField(max_length=20, default="en", help_text="Language for dates, e.g. en, fr, de, ar, ja.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -37,6 +49,11 @@ class TemplateFamily(models.TextChoices):
 PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
 
+def default_family() -> str:
+    """The platform-wide default template family (CERTIFICATE_DEFAULT_TEMPLATE_FAMILY)."""
+    return settings.CERTIFICATE_DEFAULT_TEMPLATE_FAMILY
+
+
 class Course(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="courses")
     slug = models.SlugField(unique=True, help_text="The LMS's course code, as it appears in imports.")
@@ -52,7 +69,20 @@ class Course(models.Model):
         validators=PERCENT,
         help_text="Minimum score or attendance, in percent, for the threshold rules.",
     )
-    template_family = models.CharField(max_length=20, choices=TemplateFamily.choices, default=TemplateFamily.COMPLETION)
+    template_family = models.CharField(max_length=20, choices=TemplateFamily.choices, default=default_family)
+    # Branding and extras; blank means "use the organisation's".
+    accent_color = models.CharField(max_length=7, blank=True, validators=[HEX_COLOUR])
+    page_size = models.CharField(max_length=10, choices=PageSize.choices, blank=True)
+    locale = models.CharField(max_length=20, blank=True)
+    signature = models.ImageField(
+        upload_to="branding/signatures/", blank=True, help_text="The instructor's signature (PNG, transparent)."
+    )
+    cohort_name = models.CharField(max_length=200, blank=True, help_text="e.g. Spring 2026 cohort")
+    cohort_start = models.DateField(null=True, blank=True)
+    cohort_end = models.DateField(null=True, blank=True)
+    custom_fields = models.JSONField(
+        default=dict, blank=True, help_text='Printed when present, e.g. {"Hours": "40"}. Per-learner values win.'
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

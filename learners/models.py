@@ -59,6 +59,8 @@ class Enrollment(models.Model):
     score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True, validators=PERCENT)
     attendance = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True, validators=PERCENT)
     source = models.CharField(max_length=20, choices=CompletionSource.choices, default=CompletionSource.ADMIN)
+    cohort = models.CharField(max_length=200, blank=True, help_text="Overrides the course's cohort name.")
+    custom_fields = models.JSONField(default=dict, blank=True, help_text='e.g. {"Grade": "A", "Skills": "SQL"}')
     # The issuance rule's last verdict, kept so a dispute is decided from facts.
     decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.PENDING)
     decision_reason = models.CharField(max_length=300, blank=True)

@@ -214,7 +214,7 @@ def test_email_gives_up_after_the_attempt_limit(monkeypatch, settings):
 def test_render_failure_is_counted_and_retried(monkeypatch):
     enrollment = EnrollmentFactory()
     certificate = services.certificate_issue_for_enrollment(enrollment_id=enrollment.pk)
-    monkeypatch.setattr(services.pdf, "render_pdf", lambda content: (_ for _ in ()).throw(RuntimeError("disk full")))
+    monkeypatch.setattr(services.pdf, "render_pdf", lambda *args: (_ for _ in ()).throw(RuntimeError("disk full")))
     with pytest.raises(RuntimeError):
         services.certificate_render(certificate_id=certificate.pk)
     certificate.refresh_from_db()

@@ -145,6 +145,8 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 # --- Certificates -------------------------------------------------------------------------------
+#: Template family for new courses: completion, achievement or assessment.
+CERTIFICATE_DEFAULT_TEMPLATE_FAMILY = env("CERTIFICATE_DEFAULT_TEMPLATE_FAMILY", default="completion")
 #: How long a pipeline step may wait before the sweep nudges it again, in seconds.
 CERTIFICATE_STUCK_AFTER = env.int("CERTIFICATE_STUCK_AFTER", default=120)
 #: How many times the pipeline tries a step before holding the certificate for staff.

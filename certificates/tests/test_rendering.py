@@ -1,0 +1,187 @@
+"""Certificates that are right for every learner: scripts, families, branding, frozen output."""
+
+import hashlib
+import io
+import re
+import subprocess
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import uharfbuzz as hb
+from django.core.files.base import ContentFile
+from django.urls import reverse
+from PIL import Image
+
+from certificates import fonts, pdf, services, text
+from certificates.models import Certificate
+from certificates.tests.factories import issued_certificate
+from certificates.tests.scripts import NAMES_BY_SCRIPT, SHAPED
+from conftest import require_tool
+from courses.tests.factories import CourseFactory
+from learners.tests.factories import UserFactory
+
+CONTENT = pdf.CertificateContent(
+    holder_name="",
+    course_title="Introduction to Data",
+    organisation_name="Demo Academy",
+    issued_on=date(2026, 11, 26),
+    code="K7QM-3XWD-9PHT-R2VA",
+    verify_url="https://certs.example.test/verify/K7QM-3XWD-9PHT-R2VA/",
+    instructor_name="Dr. Ada Okafor",
+)
+BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # poppler wraps RTL lines in these
+
+
+def run(*command: str) -> str:
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+def extracted(data: bytes, tmp_path) -> list[str]:
+    require_tool("pdftotext")
+    (tmp_path / "c.pdf").write_bytes(data)
+    return [BIDI_MARKS.sub("", line).strip() for line in run("pdftotext", str(tmp_path / "c.pdf"), "-").splitlines()]
+
+
+@pytest.mark.parametrize("script", NAMES_BY_SCRIPT)
+def test_every_script_renders_small_deterministic_and_scannable(script, tmp_path):
+    require_tool("pdftoppm", "zbarimg")
+    content = replace(CONTENT, holder_name=NAMES_BY_SCRIPT[script])
+    data = pdf.render_pdf(content)
+    assert data == pdf.render_pdf(content)
+    assert len(data) < 100_000
+    (tmp_path / "c.pdf").write_bytes(data)
+    run("pdftoppm", "-r", "150", "-png", str(tmp_path / "c.pdf"), str(tmp_path / "page"))
+    assert run("zbarimg", "--raw", "-q", str(next(tmp_path.glob("page*.png")))).strip() == content.verify_url
+
+
+@pytest.mark.parametrize("script", NAMES_BY_SCRIPT)
+def test_the_name_comes_back_from_pdftotext_as_typed(script, tmp_path):
+    # Exact for every script here: ActualText spans carry what was typed over shaped glyphs.
+    name = NAMES_BY_SCRIPT[script]
+    assert name in extracted(pdf.render_pdf(replace(CONTENT, holder_name=name)), tmp_path)
+
+
+@pytest.mark.parametrize("script", sorted(SHAPED))
+def test_shaped_scripts_draw_the_glyphs_harfbuzz_gives(script):
+    name = NAMES_BY_SCRIPT[script]
+    [run_] = text.layout(name, fonts.serif()).runs  # one script, one font, one run
+    spec = next(spec for spec in fonts.SERIF_CHAIN if spec.name == run_.font.name)
+    font = hb.Font(hb.Face(hb.Blob.from_file_path(str(spec.path)), spec.subfont))
+    buffer = hb.Buffer()
+    buffer.add_str(name)
+    buffer.guess_segment_properties()
+    hb.shape(font, buffer, {"kern": True, "liga": True})
+    assert [glyph.gid for glyph in run_.glyphs] == [info.codepoint for info in buffer.glyph_infos]
+    # Shaping really happened: not one glyph per character from the cmap, in typed order.
+    nominal = [font.get_nominal_glyph(ord(char)) for char in name]
+    assert [glyph.gid for glyph in run_.glyphs] != nominal
+
+
+def test_arabic_runs_right_to_left_and_mixed_lines_keep_latin_order():
+    line = text.layout("Dr. محمد عبد الله", fonts.serif())
+    assert [run_.rtl for run_ in line.runs] == [False, True]
+    assert line.runs[0].text == "Dr. "
+
+
+def test_course_title_in_another_script_and_markup_print_literally(tmp_path):
+    content = replace(CONTENT, holder_name="Ana", course_title="Основы <b>SQL</b> & данных")
+    assert "Основы <b>SQL</b> & данных" in extracted(pdf.render_pdf(content), tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("family", "heading", "detail"),
+    [
+        ("completion", "Certificate of Completion", "has successfully completed"),
+        ("achievement", "Certificate of Achievement", "with a score of 92.5%"),
+        ("assessment", "Certificate of Assessment", "Assessment result: 92.5%"),
+    ],
+)
+def test_each_template_family(family, heading, detail, tmp_path):
+    content = replace(
+        CONTENT,
+        holder_name="Ana Lúcia",
+        template_family=family,
+        score=Decimal("92.50"),
+        cohort="Spring 2026 cohort",
+        custom_fields=(("Grade", "A"), ("Skills", "SQL, pandas")),
+    )
+    lines = extracted(pdf.render_pdf(content), tmp_path)
+    assert heading in lines and any(detail in line for line in lines)
+    assert "Spring 2026 cohort" in lines
+    assert any("Grade: A" in line and "Skills: SQL, pandas" in line for line in lines)
+    if family == "completion":
+        assert not any("92.5" in line for line in lines)  # the completion family shows no score
+
+
+def test_letter_page_size_and_localised_date(tmp_path):
+    require_tool("pdfinfo")
+    data = pdf.render_pdf(replace(CONTENT, holder_name="Chloé"), pdf.Design(page_size="LETTER", locale="fr"))
+    (tmp_path / "c.pdf").write_bytes(data)
+    assert "792 x 612 pts (letter)" in run("pdfinfo", str(tmp_path / "c.pdf"))
+    assert "26 novembre 2026" in extracted(data, tmp_path)
+
+
+def test_logo_and_signature_images_are_drawn():
+    image = io.BytesIO()
+    Image.new("RGB", (200, 80), "#AA3322").save(image, format="PNG")
+    plain = pdf.render_pdf(replace(CONTENT, holder_name="Ana"))
+    branded = pdf.render_pdf(
+        replace(CONTENT, holder_name="Ana"), pdf.Design(logo=image.getvalue(), signature=image.getvalue())
+    )
+    assert b"/Subtype /Image" in branded and b"/Subtype /Image" not in plain
+
+
+def test_preview_png_is_link_preview_sized():
+    png = pdf.render_preview_png(pdf.render_pdf(replace(CONTENT, holder_name="Ana")))
+    assert Image.open(io.BytesIO(png)).size == (1200, 627)
+
+
+def test_long_names_in_narrow_scripts_fit_without_overflow(tmp_path):
+    require_tool("pdftotext")
+    name = "李" * 60  # no spaces to wrap at: it must shrink
+    (tmp_path / "c.pdf").write_bytes(pdf.render_pdf(replace(CONTENT, holder_name=name)))
+    bbox = run("pdftotext", "-bbox", str(tmp_path / "c.pdf"), "-")
+    for x_min, x_max in re.findall(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"', bbox):
+        assert 36 <= float(x_min) and float(x_max) <= 842 - 36
+
+
+@pytest.mark.django_db
+def test_editing_the_course_after_issue_leaves_the_issued_pdf_unchanged(run_on_commit):
+    course = CourseFactory(title="Old Title", accent_color="#112233")
+    certificate = issued_certificate(run_on_commit, course=course)
+    stored = certificate.pdf.read()
+    course.title, course.accent_color, course.template_family = "New Title", "#CC0000", "achievement"
+    course.signature.save("sig.png", ContentFile(_png()), save=False)
+    course.save()
+    certificate = Certificate.objects.get(pk=certificate.pk)
+    assert certificate.pdf.read() == stored
+    assert hashlib.sha256(stored).hexdigest() == certificate.pdf_sha256
+    # Regenerating from the frozen snapshot gives the very same bytes: the SHA-256 proves it genuine.
+    assert pdf.render_pdf(services.content_for(certificate), services.design_for(certificate)) == stored
+
+
+@pytest.mark.django_db
+def test_certificate_gets_a_preview_png_and_branding_from_the_organisation(run_on_commit):
+    course = CourseFactory(organisation__accent_color="#0B6E4F", organisation__page_size="LETTER")
+    certificate = issued_certificate(run_on_commit, course=course)
+    assert (certificate.accent_color, certificate.page_size) == ("#0B6E4F", "LETTER")
+    assert Image.open(certificate.preview).size == (1200, 627)
+
+
+@pytest.mark.django_db
+def test_admin_preview_renders_a_sample_pdf_and_png(client):
+    client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
+    course = CourseFactory(title="Ethics")
+    pdf_response = client.get(reverse("admin:courses_course_preview", args=[course.pk, "pdf"]), {"name": "李小龙"})
+    assert pdf_response.status_code == 200 and pdf_response.content.startswith(b"%PDF-")
+    png_response = client.get(reverse("admin:courses_course_preview", args=[course.pk, "png"]))
+    assert Image.open(io.BytesIO(png_response.content)).size == (1200, 627)
+    assert "Sample PDF" in client.get(reverse("admin:courses_course_change", args=[course.pk])).content.decode()
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", (120, 40), (0, 0, 0, 255)).save(out, format="PNG")
+    return out.getvalue()
