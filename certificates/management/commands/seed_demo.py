@@ -1,11 +1,15 @@
-from datetime import UTC, datetime, timedelta
+import io
+import math
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.urls import reverse
+from PIL import Image, ImageDraw
 
 from certificates.services import certificate_issue_for_enrollment
 from courses.models import Course, IssuanceRule, Organisation, TemplateFamily
@@ -23,6 +27,10 @@ COURSES = [
         issuance_rule=IssuanceRule.ON_COMPLETION,
         template_family=TemplateFamily.COMPLETION,
         threshold=None,
+        cohort_name="Autumn 2026 cohort",
+        cohort_start=date(2026, 9, 7),
+        cohort_end=date(2026, 11, 20),
+        custom_fields={"Hours": "24"},
     ),
     dict(
         slug="data-analysis",
@@ -32,6 +40,9 @@ COURSES = [
         issuance_rule=IssuanceRule.MIN_SCORE,
         threshold=Decimal("70"),
         template_family=TemplateFamily.ACHIEVEMENT,
+        accent_color="#0B6E4F",
+        page_size="LETTER",
+        custom_fields={"Skills": "pandas, SQL, visualisation"},
     ),
     dict(
         slug="clinical-ethics",
@@ -94,10 +105,41 @@ NAMES = [
     "Björk Guðmundsdóttir",
     "محمد عبد الله",
     "李小龙",
-    "देवनागरी नाम",
+    "अर्जुन शर्मा",
+    "יעל כהן",
+    "山田 はなこ",
+    "김민준",
+    "রবীন্দ্রনাথ ঠাকুর",
+    "தமிழ்செல்வி",
+    "สมศักดิ์ ใจดี",
+    "សុខ វណ្ណា",
+    "Ana \ue000",  # a private-use character no font has: held, not printed as a box
     "",
     "Valid Name Bad Email",
 ]
+
+
+def _png(image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _demo_logo() -> bytes:
+    """A laurel-green roundel: stands in for an organisation's real logo."""
+    image = Image.new("RGBA", (240, 240), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((8, 8, 232, 232), outline="#1F4E79", width=14)
+    draw.ellipse((64, 64, 176, 176), fill="#0B6E4F")
+    return _png(image)
+
+
+def _demo_signature(seed: int) -> bytes:
+    """A pen stroke: stands in for an instructor's scanned signature."""
+    image = Image.new("RGBA", (480, 120), (0, 0, 0, 0))
+    points = [(20 + x * 11, 60 + int(28 * math.sin(x / (2.2 + seed)) * math.cos(x / 7))) for x in range(40)]
+    ImageDraw.Draw(image).line(points, fill="#1A1A3A", width=5, joint="curve")
+    return _png(image)
 
 
 class Command(BaseCommand):
@@ -113,11 +155,15 @@ class Command(BaseCommand):
                     "reply_to_email": "help@academy.example",
                 },
             )
+            if not organisation.logo:
+                organisation.logo.save("demo-academy.png", ContentFile(_demo_logo()), save=True)
             courses = []
             for spec in COURSES:
                 course, _ = Course.objects.get_or_create(
                     slug=spec["slug"], defaults={**spec, "organisation": organisation}
                 )
+                if course.instructor_name and not course.signature:
+                    course.signature.save(f"{course.slug}.png", ContentFile(_demo_signature(len(courses))), save=True)
                 courses.append(course)
             staff = self._user("admin", is_staff=True, is_superuser=True, email="admin@academy.example")
             learner_user = self._user("learner", email="learner@academy.example")
