@@ -240,7 +240,7 @@ def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
     canvas.setFillColor(HexColor("#000000"))
     _draw_qr(canvas, content.verify_url, x=qr_x, y=base - 14, size=qr_size)
     canvas.setFillColor(ink)
-    code_centre = qr_x - 70
+    code_centre = qr_x - 80
     _label(canvas, "Certificate ID", centre=code_centre, y=base + 40, size=9, width=130)
     _label(canvas, content.code, centre=code_centre, y=base + 26, size=11, width=130)
     canvas.setFillColor(muted)
