@@ -1,6 +1,6 @@
 """Render one certificate per script into docs/scripts/*.png for docs/SCRIPTS.md.
 
-    .venv/bin/python bench/gallery.py
+.venv/bin/python bench/gallery.py
 """
 
 from __future__ import annotations
@@ -17,8 +17,19 @@ from certificates import pdf  # noqa: E402
 from certificates.tests.scripts import NAMES_BY_SCRIPT  # noqa: E402
 
 LOCALES = {
-    "Latin": "fr", "Cyrillic": "ru", "Greek": "el", "Chinese": "zh", "Japanese": "ja", "Korean": "ko",
-    "Arabic": "ar", "Hebrew": "he", "Devanagari": "hi", "Bengali": "bn", "Tamil": "ta", "Thai": "th", "Khmer": "km",
+    "Latin": "fr",
+    "Cyrillic": "ru",
+    "Greek": "el",
+    "Chinese": "zh",
+    "Japanese": "ja",
+    "Korean": "ko",
+    "Arabic": "ar",
+    "Hebrew": "he",
+    "Devanagari": "hi",
+    "Bengali": "bn",
+    "Tamil": "ta",
+    "Thai": "th",
+    "Khmer": "km",
 }
 BASE = pdf.CertificateContent(
     holder_name="",

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.lookup, name="lookup"),
     path("<str:code>/", views.detail, name="detail"),
     path("<str:code>/pdf/", views.pdf, name="pdf"),
+    path("<str:code>/preview.png", views.preview, name="preview"),
 ]

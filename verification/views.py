@@ -45,3 +45,12 @@ def pdf(request: HttpRequest, code: str) -> HttpResponse:
         content_type="application/pdf",
         filename=f"certificate-{certificate.display_code}.pdf",
     )
+
+
+@require_GET
+def preview(request: HttpRequest, code: str) -> HttpResponse:
+    """The 1200x627 image link previews show when a learner shares their verify page."""
+    certificate = certificate_by_typed_code(code)
+    if certificate is None or not certificate.is_valid or not certificate.preview:
+        return _not_found(request, code)
+    return FileResponse(certificate.preview.open("rb"), content_type="image/png")

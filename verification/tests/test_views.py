@@ -85,3 +85,12 @@ def test_revoked_certificate_pdf_is_not_served(client, run_on_commit):
     certificate = issued_certificate(run_on_commit)
     services.certificate_revoke(certificate_id=certificate.pk, by=None, reason="misconduct")
     assert client.get(reverse("verification:pdf", args=[certificate.display_code])).status_code == 404
+
+
+def test_verify_page_offers_a_link_preview_image(client, run_on_commit):
+    certificate = issued_certificate(run_on_commit)
+    page = client.get(reverse("verification:detail", args=[certificate.display_code])).content.decode()
+    preview_url = reverse("verification:preview", args=[certificate.display_code])
+    assert f'content="http://testserver{preview_url}"' in page
+    response = client.get(preview_url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"

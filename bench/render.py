@@ -1,0 +1,167 @@
+"""Rendering benchmark: our reportlab renderer against an equivalent WeasyPrint design, same run.
+
+    .venv/bin/pip install -r bench/requirements.txt     # WeasyPrint, for the comparison only
+    .venv/bin/python bench/render.py [--count 500] [--weasyprint-count 50]
+
+Reports median ms per certificate, certificates per second on one core, median and max PDF size, and
+the peak RSS of this process (measured before WeasyPrint is imported, which runs in a child process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from certificates import fonts, pdf  # noqa: E402
+from certificates.tests.scripts import NAMES_BY_SCRIPT  # noqa: E402
+from verification import codes  # noqa: E402
+
+COURSES = [
+    "Introduction to Data Analysis",
+    "Clinical Ethics Assessment",
+    "Основы SQL",
+    "التحليل الإحصائي",
+    "数据科学导论",
+]
+
+
+def contents(count: int) -> list[pdf.CertificateContent]:
+    names = list(NAMES_BY_SCRIPT.values())
+    items = []
+    for index in range(count):
+        code = codes.display(codes.new_code())
+        items.append(
+            pdf.CertificateContent(
+                holder_name=names[index % len(names)],
+                course_title=COURSES[index % len(COURSES)],
+                organisation_name="Demo Academy",
+                issued_on=date(2026, 11, 26),
+                code=code,
+                verify_url=f"https://certs.example.org/verify/{code}/",
+                template_family=("completion", "achievement", "assessment")[index % 3],
+                instructor_name="Dr. Ada Okafor",
+                instructor_title="Lead Instructor",
+            )
+        )
+    return items
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_ours(items: list[pdf.CertificateContent]) -> dict[str, float]:
+    pdf.render_pdf(items[0])  # load fonts once, as a worker does
+    times, sizes = [], []
+    started = time.perf_counter()
+    for content in items:
+        t0 = time.perf_counter()
+        data = pdf.render_pdf(content)
+        times.append((time.perf_counter() - t0) * 1000)
+        sizes.append(len(data) / 1024)
+    total = time.perf_counter() - started
+    return {
+        "median_ms": statistics.median(times),
+        "p95_ms": sorted(times)[int(len(times) * 0.95) - 1],
+        "per_second": len(items) / total,
+        "median_kb": statistics.median(sizes),
+        "max_kb": max(sizes),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def weasy_html(content: pdf.CertificateContent) -> str:
+    import qrcode
+    import qrcode.image.svg
+
+    svg = io.BytesIO()
+    qrcode.make(content.verify_url, image_factory=qrcode.image.svg.SvgPathImage, border=0).save(svg)
+    faces = "".join(
+        f"@font-face {{ font-family: 'laurel-{i}'; src: url('file://{spec.path}'); }}"
+        for i, spec in enumerate(fonts.SERIF_CHAIN)
+    )
+    serif = ", ".join(f"'laurel-{i}'" for i in range(len(fonts.SERIF_CHAIN)))
+    return f"""<!doctype html><html><head><meta charset="utf-8"><style>{faces}
+@page {{ size: A4 landscape; margin: 0 }}
+body {{ margin: 0; font-family: {serif}; color: #1a1a1a }}
+.page {{ box-sizing: border-box; width: 297mm; height: 210mm; border: 6px solid #1F4E79; padding: 12px; text-align: center }}
+.inner {{ border: 1px solid #1F4E79; height: 100%; box-sizing: border-box; padding: 40px 60px; position: relative }}
+.org {{ color: #5a6470; font-size: 13pt }} h1 {{ color: #1F4E79; font-size: 32pt; font-weight: normal; margin: 16px 0 }}
+.name {{ font-size: 40pt; border-bottom: 1px solid #1F4E79; display: inline-block; padding: 0 40px }}
+.course {{ font-size: 22pt }} .muted {{ color: #5a6470; font-size: 12pt }}
+.foot {{ position: absolute; bottom: 40px; left: 60px; right: 60px; display: flex; justify-content: space-between; align-items: flex-end }}
+.qr svg {{ width: 84pt; height: 84pt }}
+</style></head><body><div class="page"><div class="inner">
+<div class="org">{content.organisation_name}</div><h1>Certificate of Completion</h1>
+<div class="muted">This certifies that</div><div class="name">{content.holder_name}</div>
+<div class="muted">has successfully completed</div><div class="course">{content.course_title}</div>
+<div class="foot"><div>{content.instructor_name}<br><span class="muted">{content.instructor_title}</span></div>
+<div>26 November 2026<br><span class="muted">Date of issue</span></div>
+<div>Certificate ID<br>{content.code}</div><div class="qr">{svg.getvalue().decode()}</div></div>
+<div class="muted">Verify this certificate: {content.verify_url}</div></div></div></body></html>"""
+
+
+def bench_weasyprint(items: list[pdf.CertificateContent]) -> dict[str, float] | None:
+    """Runs in a child process so WeasyPrint's memory does not count against ours."""
+    payload = base64.b64encode(json.dumps([weasy_html(c) for c in items]).encode()).decode()
+    child = subprocess.run(
+        [sys.executable, "-c", _WEASY_CHILD], input=payload, capture_output=True, text=True, cwd=ROOT
+    )
+    if child.returncode != 0:
+        print(f"WeasyPrint comparison skipped: {child.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        return None
+    return json.loads(child.stdout)
+
+
+_WEASY_CHILD = """
+import base64, json, statistics, sys, time
+import weasyprint
+pages = json.loads(base64.b64decode(sys.stdin.read()))
+weasyprint.HTML(string=pages[0]).write_pdf()
+times, sizes = [], []
+for html in pages:
+    t0 = time.perf_counter()
+    data = weasyprint.HTML(string=html).write_pdf()
+    times.append((time.perf_counter() - t0) * 1000)
+    sizes.append(len(data) / 1024)
+print(json.dumps({"median_ms": statistics.median(times), "median_kb": statistics.median(sizes), "max_kb": max(sizes)}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=500)
+    parser.add_argument("--weasyprint-count", type=int, default=50)
+    args = parser.parse_args()
+    items = contents(args.count)
+    ours = bench_ours(items)
+    print(f"ours ({args.count} certificates, names in {len(NAMES_BY_SCRIPT)} scripts):")
+    print(
+        f"  median {ours['median_ms']:.1f} ms, p95 {ours['p95_ms']:.1f} ms, {ours['per_second']:.0f} certificates/s on one core"
+    )
+    print(
+        f"  PDF size median {ours['median_kb']:.1f} KB, max {ours['max_kb']:.1f} KB; peak RSS {ours['peak_rss_mb']:.0f} MB"
+    )
+    weasy = bench_weasyprint(items[: args.weasyprint_count]) if args.weasyprint_count else None
+    if weasy:
+        print(f"WeasyPrint ({args.weasyprint_count} certificates, same text, fonts and QR code):")
+        print(
+            f"  median {weasy['median_ms']:.1f} ms, PDF size median {weasy['median_kb']:.1f} KB, max {weasy['max_kb']:.1f} KB"
+        )
+        print(f"ours is {weasy['median_ms'] / ours['median_ms']:.1f}x faster (median to median)")
+
+
+if __name__ == "__main__":
+    main()
