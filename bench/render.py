@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (an HTML/CSS template and report lines read better unwrapped)
 """Rendering benchmark: our reportlab renderer against an equivalent WeasyPrint design, same run.
 
     .venv/bin/pip install -r bench/requirements.txt     # WeasyPrint, for the comparison only
