@@ -298,7 +298,16 @@ def certificate_email(*, certificate_id: int) -> bool:
     )
     if not claimed:
         return False
-    certificate = Certificate.objects.select_related("enrollment__course__organisation").get(pk=certificate_id)
+    certificate = Certificate.objects.select_related("enrollment__course__organisation", "enrollment__learner").get(
+        pk=certificate_id
+    )
+    current_email = certificate.enrollment.learner.email
+    if current_email != certificate.recipient_email and not _data_problems(
+        holder_name=certificate.holder_name, email=current_email
+    ):
+        # The learner's address changed since issue: the email goes where they read mail now.
+        certificate.recipient_email = current_email
+        Certificate.objects.filter(pk=certificate_id).update(recipient_email=current_email)
     try:
         with certificate.pdf.open("rb") as handle:
             data = handle.read()

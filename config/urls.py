@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from learners.api import lms_completions
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="verification:lookup", permanent=False)),
     path("admin/", admin.site.urls),
@@ -10,4 +12,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("dashboard/", include("learners.urls")),
     path("verify/", include("verification.urls")),
+    path("api/lms/completions", lms_completions, name="lms_completions"),
 ]

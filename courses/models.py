@@ -57,6 +57,9 @@ def default_family() -> str:
 class Course(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="courses")
     slug = models.SlugField(unique=True, help_text="The LMS's course code, as it appears in imports.")
+    external_id = models.CharField(
+        max_length=200, blank=True, help_text="The LMS's own course id, when it sends that instead of the code."
+    )
     title = models.CharField(max_length=300)
     instructor_name = models.CharField(max_length=200, blank=True)
     instructor_title = models.CharField(max_length=200, blank=True)
@@ -95,6 +98,9 @@ class Course(models.Model):
                     Q(issuance_rule__in=[IssuanceRule.MIN_SCORE, IssuanceRule.ATTENDANCE], threshold__isnull=False)
                     | ~Q(issuance_rule__in=[IssuanceRule.MIN_SCORE, IssuanceRule.ATTENDANCE])
                 ),
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="course_unique_external_id"
             ),
             models.CheckConstraint(
                 name="course_threshold_is_percent",

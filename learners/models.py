@@ -83,3 +83,35 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner} on {self.course}"
+
+
+class LearnerEmailChange(models.Model):
+    """History of a learner's addresses: the LMS id stays, the email moves on."""
+
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="email_changes")
+    old_email = models.CharField(max_length=254, blank=True)
+    new_email = models.CharField(max_length=254, blank=True)
+    source = models.CharField(max_length=20, choices=CompletionSource.choices)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.old_email or '(none)'} -> {self.new_email}"
+
+
+class WebhookEvent(models.Model):
+    """Every accepted LMS webhook, kept for good: its id makes a replay harmless."""
+
+    webhook_id = models.CharField(max_length=200, unique=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    payload = models.JSONField()
+    enrollment = models.ForeignKey(Enrollment, null=True, blank=True, on_delete=models.SET_NULL)
+    outcome = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.webhook_id

@@ -2,42 +2,90 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
+from typing import BinaryIO
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from courses.rules import Decision as RuleDecision
+from courses.selectors import course_by_key
+from courses.services import CourseError, course_get_or_create_from_import
 
-from .models import CompletionSource, Decision, Enrollment, Learner
-from .signals import completion_recorded
+from .csv_import import FileError, read_records, rejected_rows_writer
+from .ingest import CompletionRecord
+from .models import CompletionSource, Decision, Enrollment, Learner, LearnerEmailChange, WebhookEvent
+from .signals import completion_recorded, completions_recorded
 
 
-class LearnerError(Exception):
-    pass
+class LearnerError(ValueError):
+    """A record we cannot take; the message says why, in words the sender understands."""
 
 
 COMPLETED_AT_NEEDS_TIMEZONE = "completed_at must carry a timezone"
+MISSING_LEARNER_ID = "missing learner id"
+MISSING_NAME = "missing name"
+MISSING_EMAIL = "missing email"
 
 
+@transaction.atomic
 def learner_upsert(
-    *, external_id: str, email: str, full_name: str, preferred_name: str = "", lms: str = "default"
+    *,
+    external_id: str,
+    email: str,
+    full_name: str,
+    preferred_name: str = "",
+    lms: str = "default",
+    source: str = CompletionSource.ADMIN,
+    keep_blank: bool = False,
 ) -> Learner:
-    """Create or update a learner by LMS id. A changed email or name updates the same learner."""
-    external_id = (external_id or "").strip()
-    if not external_id:
-        raise LearnerError("a learner needs the LMS's user id")
-    learner, _ = Learner.objects.update_or_create(
-        lms=lms,
+    """Create or update a learner by LMS id. A changed email updates the same learner, history kept.
+
+    With ``keep_blank`` an empty value leaves what we had (exports that lack a column).
+    """
+    learner, _ = _learner_upsert(
         external_id=external_id,
-        defaults={
-            "email": (email or "").strip(),
-            "full_name": (full_name or "").strip(),
-            "preferred_name": (preferred_name or "").strip(),
-        },
+        email=email,
+        full_name=full_name,
+        preferred_name=preferred_name,
+        lms=lms,
+        source=source,
+        keep_blank=keep_blank,
     )
     return learner
+
+
+def _learner_upsert(*, external_id, email, full_name, preferred_name, lms, source, keep_blank) -> tuple[Learner, bool]:
+    external_id = (external_id or "").strip()
+    if not external_id:
+        raise LearnerError(MISSING_LEARNER_ID)
+    values = {
+        "email": (email or "").strip(),
+        "full_name": " ".join((full_name or "").split()),
+        "preferred_name": " ".join((preferred_name or "").split()),
+    }
+    learner = Learner.objects.select_for_update().filter(lms=lms, external_id=external_id).first()
+    if learner is None:
+        try:
+            with transaction.atomic():
+                return Learner.objects.create(lms=lms, external_id=external_id, **values), True
+        except IntegrityError:  # the same learner arrived twice at once
+            learner = Learner.objects.select_for_update().get(lms=lms, external_id=external_id)
+    changes = {f: v for f, v in values.items() if getattr(learner, f) != v and (v or not keep_blank)}
+    if not changes:
+        return learner, False
+    if "email" in changes:
+        LearnerEmailChange.objects.create(
+            learner=learner, old_email=learner.email, new_email=changes["email"], source=source
+        )
+    for field_name, value in changes.items():
+        setattr(learner, field_name, value)
+    learner.save(update_fields=[*changes, "updated_at"])
+    return learner, True
 
 
 @transaction.atomic
@@ -61,29 +109,106 @@ def enrollment_record_completion(
     completed_at: datetime | None,
     score: Decimal | None = None,
     attendance: Decimal | None = None,
+    cohort: str = "",
+    custom_fields: dict | None = None,
     source: str = CompletionSource.ADMIN,
 ) -> Enrollment:
     """Record what the LMS says about a learner on a course; safe to call again with the same facts.
 
     New or changed facts send ``completion_recorded`` so the issuance rule runs (again) after commit.
     """
-    if completed_at is not None and timezone.is_naive(completed_at):
+    enrollment, outcome = _record_completion(
+        learner_id=learner_id,
+        course_id=course_id,
+        source=source,
+        facts={
+            "completed_at": completed_at,
+            "score": score,
+            "attendance": attendance,
+            "cohort": cohort,
+            "custom_fields": custom_fields or {},
+        },
+    )
+    if outcome != UNCHANGED and enrollment.completed_at is not None:
+        completion_recorded.send(sender=Enrollment, enrollment_id=enrollment.pk)
+    return enrollment
+
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+
+def _record_completion(*, learner_id: int, course_id: int, facts: dict, source: str) -> tuple[Enrollment, str]:
+    if facts["completed_at"] is not None and timezone.is_naive(facts["completed_at"]):
         raise LearnerError(COMPLETED_AT_NEEDS_TIMEZONE)
-    facts = {"completed_at": completed_at, "score": score, "attendance": attendance}
     enrollment, created = Enrollment.objects.select_for_update().get_or_create(
         learner_id=learner_id, course_id=course_id, defaults={**facts, "source": source}
     )
-    changed = created or any(getattr(enrollment, field) != value for field, value in facts.items())
-    if not created and changed:
-        for field, value in facts.items():
-            setattr(enrollment, field, value)
-        enrollment.source = source
-        # New facts, new verdict: the sweep re-runs anything left pending if the signal is lost.
-        enrollment.decision = Decision.PENDING
-        enrollment.save()
-    if changed and enrollment.completed_at is not None:
+    if created:
+        return enrollment, CREATED
+    if all(getattr(enrollment, name) == value for name, value in facts.items()):
+        return enrollment, UNCHANGED
+    for name, value in facts.items():
+        setattr(enrollment, name, value)
+    enrollment.source = source
+    # New facts, new verdict: the sweep re-runs anything left pending if the signal is lost.
+    enrollment.decision = Decision.PENDING
+    enrollment.save()
+    return enrollment, UPDATED
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    enrollment_id: int
+    outcome: str  # created / updated / unchanged
+    queued: bool  # the issuance rule will run for it
+
+
+@transaction.atomic
+def completion_ingest(
+    *, record: CompletionRecord, source: str, notify: bool = True, create_courses: bool = False
+) -> IngestResult:
+    """Take one completion from an LMS (webhook or import row): learner, course, facts. Idempotent.
+
+    Raises ``LearnerError`` with a reason a person understands when the record cannot be taken; then
+    nothing is written. With ``notify=False`` the caller (a bulk import) queues issuance itself.
+    """
+    course = course_by_key(record.course_key)
+    if course is None and create_courses and record.course_key:
+        course = course_get_or_create_from_import(key=record.course_key, title=record.course_title)
+    if course is None:
+        raise LearnerError(f"unknown course {record.course_key}" if record.course_key else "missing course")
+    existing = Learner.objects.filter(lms=record.lms, external_id=record.learner_id.strip()).first()
+    if not record.full_name.strip() and not record.preferred_name.strip() and not (existing and existing.full_name):
+        raise LearnerError(MISSING_NAME)
+    if not record.email and not (existing and existing.email):
+        raise LearnerError(MISSING_EMAIL)
+    learner, learner_changed = _learner_upsert(
+        external_id=record.learner_id,
+        email=record.email,
+        full_name=record.full_name,
+        preferred_name=record.preferred_name,
+        lms=record.lms,
+        source=source,
+        keep_blank=True,
+    )
+    enrollment, outcome = _record_completion(
+        learner_id=learner.pk,
+        course_id=course.pk,
+        source=source,
+        facts={
+            "completed_at": record.completed_at,
+            "score": record.score,
+            "attendance": record.attendance,
+            "cohort": record.cohort,
+            "custom_fields": record.custom_fields,
+        },
+    )
+    if outcome == UNCHANGED and learner_changed:
+        outcome = UPDATED  # a corrected name may release a held certificate
+    queued = outcome != UNCHANGED and enrollment.completed_at is not None
+    if queued and notify:
         completion_recorded.send(sender=Enrollment, enrollment_id=enrollment.pk)
-    return enrollment
+    return IngestResult(enrollment.pk, outcome, queued)
 
 
 def enrollment_record_decision(*, enrollment_id: int, decision: RuleDecision) -> None:
@@ -91,3 +216,164 @@ def enrollment_record_decision(*, enrollment_id: int, decision: RuleDecision) ->
     Enrollment.objects.filter(pk=enrollment_id).update(
         decision=decision.outcome.value, decision_reason=decision.reason[:300], decided_at=timezone.now()
     )
+
+
+IMPORT_BATCH = 500
+
+
+@dataclass
+class ImportReport:
+    layout: str = ""
+    encoding: str = ""
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    queued: int = 0
+    dry_run: bool = False
+    rejections: list[tuple[int, str]] = field(default_factory=list)  # the first few, for the summary
+
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def summary(self) -> str:
+        verb = "would be " if self.dry_run else ""
+        return (
+            f"{self.read} rows read ({self.layout}, {self.encoding}): {self.created} {verb}created, "
+            f"{self.updated} {verb}updated, {self.unchanged} unchanged, {self.rejected} rejected, "
+            f"{self.queued} certificates {verb}queued"
+        )
+
+
+def completions_import(
+    *,
+    handle: BinaryIO,
+    layout: str = "auto",
+    course: str = "",
+    mapping: dict[str, str] | None = None,
+    create_courses: bool = False,
+    dry_run: bool = False,
+    errors_path: Path | None = None,
+    lms: str = "default",
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import an LMS completion export; safe to run again, or after a run killed half-way.
+
+    Raises ``FileError`` (nothing imported) when the file itself is unusable. Rows are committed in
+    batches, each row on its own savepoint, so a bad row is reported and the good rows still land.
+    With ``dry_run`` everything runs and is then rolled back: the report says what would change.
+    """
+    if course and course_by_key(course) is None and not create_courses:
+        raise FileError(f"unknown course {course} (or pass --create-courses)")
+    parsed, rows = read_records(
+        handle,
+        layout=layout,
+        course=course,
+        mapping=mapping,
+        lms=lms,
+        default_tz=timezone.get_current_timezone(),
+        now=timezone.now(),
+    )
+    report = ImportReport(layout=parsed.layout, encoding=parsed.encoding, dry_run=dry_run)
+    errors_file, errors = rejected_rows_writer(errors_path, parsed.headers) if errors_path else (None, None)
+    try:
+        with transaction.atomic():
+            _import_rows(rows, report, errors, create_courses=create_courses, progress=progress, handle=handle)
+            if dry_run:
+                transaction.set_rollback(True)
+    finally:
+        if errors_file:
+            errors_file.close()
+    return report
+
+
+def _import_rows(rows, report: ImportReport, errors, *, create_courses: bool, progress, handle) -> None:
+    iterator = iter(rows)
+    exhausted = False
+    while not exhausted:
+        queued: list[int] = []
+        with transaction.atomic():  # one commit per batch: fast, and a killed run keeps what it did
+            for _ in range(IMPORT_BATCH):
+                row = next(iterator, None)
+                if row is None:
+                    exhausted = True
+                    break
+                report.read += 1
+                reason = row.error
+                if row.record is not None:
+                    try:
+                        result = completion_ingest(
+                            record=row.record, source=CompletionSource.CSV, notify=False, create_courses=create_courses
+                        )
+                    except (LearnerError, CourseError) as exc:
+                        reason = str(exc)
+                    else:
+                        report.count(result.outcome)
+                        if result.queued:
+                            queued.append(result.enrollment_id)
+                if reason:
+                    report.rejected += 1
+                    if len(report.rejections) < 20:
+                        report.rejections.append((row.line, reason))
+                    if errors is not None:
+                        errors.writerow([row.line, reason, *row.cells])
+            if queued:
+                report.queued += len(queued)
+                completions_recorded.send(sender=Enrollment, enrollment_ids=queued)
+        if progress is not None:
+            progress(handle.tell())
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookReceipt:
+    duplicate: bool
+    result: IngestResult | None = None
+
+
+@transaction.atomic
+def webhook_completion_receive(*, webhook_id: str, payload: dict, record: CompletionRecord) -> WebhookReceipt:
+    """Record a verified LMS webhook once, whatever number of times it is delivered.
+
+    The event row and the completion commit together: a rejected record leaves nothing behind, so
+    the LMS can fix and resend it under the same id.
+    """
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(webhook_id=webhook_id[:200], payload=payload)
+    except IntegrityError:
+        return WebhookReceipt(duplicate=True)  # a replay, or a concurrent retry that lost the race
+    result = completion_ingest(record=record, source=CompletionSource.WEBHOOK)
+    event.enrollment_id, event.outcome = result.enrollment_id, result.outcome
+    event.save(update_fields=["enrollment", "outcome"])
+    return WebhookReceipt(duplicate=False, result=result)
+
+
+def completions_import_drop_folder(*, directory: Path) -> list[tuple[str, str]]:
+    """Import every CSV waiting in the drop folder, once each; returns (file, summary) pairs.
+
+    A file is claimed by renaming it into ``processing/`` (atomic on one filesystem, so two workers
+    never take the same file) and ends in ``processed/`` with its report and rejected rows beside it,
+    so the schedule never imports it twice.
+    """
+    processing, processed = directory / "processing", directory / "processed"
+    processing.mkdir(parents=True, exist_ok=True)
+    processed.mkdir(parents=True, exist_ok=True)
+    results = []
+    for path in sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in {".csv", ".txt", ".tsv"}):
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
+        claimed = processing / f"{stamp}-{path.name}"
+        try:
+            path.rename(claimed)
+        except FileNotFoundError:
+            continue  # another worker took it
+        errors_path = processed / f"{claimed.name}.errors.csv"
+        try:
+            with open(claimed, "rb") as handle:
+                summary = completions_import(handle=handle, errors_path=errors_path).summary()
+        except FileError as exc:
+            summary = f"file not imported: {exc}"
+        (processed / f"{claimed.name}.report.txt").write_text(summary + "\n", encoding="utf-8")
+        claimed.rename(processed / claimed.name)
+        results.append((path.name, summary))
+    return results

@@ -144,6 +144,12 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# --- LMS ingestion ------------------------------------------------------------------------------
+#: Standard Webhooks secrets ("whsec_..."), comma-separated; several at once while rotating.
+LMS_WEBHOOK_SECRETS = env.list("LMS_WEBHOOK_SECRETS", default=[])
+#: Drop folder for the nightly CSV import; empty disables it.
+COMPLETIONS_IMPORT_DIR = env("COMPLETIONS_IMPORT_DIR", default="")
+
 # --- Certificates -------------------------------------------------------------------------------
 #: Template family for new courses: completion, achievement or assessment.
 CERTIFICATE_DEFAULT_TEMPLATE_FAMILY = env("CERTIFICATE_DEFAULT_TEMPLATE_FAMILY", default="completion")

@@ -1,0 +1,379 @@
+"""Reading LMS completion exports: encodings, delimiters, and the layouts of the major LMSs. No ORM.
+
+``read_records`` streams a file (it never loads it whole) and yields, for each data row, its first
+physical line number, the original cells, and either a ``CompletionRecord`` or the ``RecordError``
+that says why the row cannot be taken. See docs/CSV_IMPORT.md for the layouts.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from pathlib import Path
+from typing import BinaryIO
+
+from charset_normalizer import from_bytes
+
+from .ingest import CompletionRecord, RecordError, clean_email, parse_completed, parse_datetime, parse_percent
+
+LAYOUTS = ("generic", "moodle", "canvas", "openedx", "learndash")
+OUR_FIELDS = (
+    "learner_id",
+    "email",
+    "full_name",
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "course",
+    "course_title",
+    "completed_at",
+    "score",
+    "attendance",
+    "cohort",
+    "status",
+)
+_SAMPLE_BYTES = 64 * 1024
+
+
+class FileError(Exception):
+    """The file itself cannot be read: nothing is imported."""
+
+
+def normalise_header(value: str) -> str:
+    return re.sub(r"[\s_\-]+", " ", (value or "").replace("\ufeff", "")).strip().lower()
+
+
+# Header names people use, per our field (normalised). Order matters: the first present wins.
+GENERIC_ALIASES = {
+    "learner_id": ["learner id", "user id", "student id", "userid", "learnerid", "studentid"],
+    "email": ["email", "e mail", "email address", "mail"],
+    "full_name": ["full name", "name", "fullname", "learner name", "student name"],
+    "first_name": ["first name", "firstname", "given name"],
+    "last_name": ["last name", "lastname", "surname", "family name"],
+    "preferred_name": ["preferred name", "name on certificate", "certificate name"],
+    "course": ["course", "course code", "course id", "coursecode"],
+    "course_title": ["course title", "course name"],
+    "completed_at": ["completed at", "completion date", "completed on", "date completed", "completed"],
+    "score": ["score", "grade", "final score", "final grade"],
+    "attendance": ["attendance", "attendance %", "attendance percent"],
+    "cohort": ["cohort", "batch", "group"],
+    "status": ["status", "completion status"],
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    aliases: dict[str, list[str]]
+    ignore: frozenset[str] = frozenset()  # columns that are neither ours nor worth keeping
+    skip_row: Callable[[dict[str, str]], bool] = lambda row: False
+    score_scale: Decimal = Decimal(1)
+    name_last_first: bool = False  # "Lovelace, Ada"
+    completed_when: Callable[[dict[str, str]], bool] | None = None  # completion without a date column
+    needs_course: bool = False  # single-course exports: --course is required
+
+
+def _canvas_skip(row: dict[str, str]) -> bool:
+    student = (row.get("student") or "").strip()
+    # The "Points Possible" (and newer "Manual Posting") rows, and Canvas's built-in test student.
+    return student in {"Points Possible", "Student, Test", "Test Student"} or student.startswith("Manual Posting")
+
+
+LAYOUT_SPECS = {
+    "generic": Layout("generic", GENERIC_ALIASES),
+    "moodle": Layout(
+        "moodle",
+        {
+            "learner_id": ["id number", "idnumber", "user id"],
+            "first_name": ["first name"],
+            "last_name": ["surname", "last name"],
+            "email": ["email address"],
+            "completed_at": ["course complete", "completion date", "date completed", "time completed"],
+            "score": ["course total (percentage)", "course total (real)", "course total"],
+            "cohort": ["group", "groups"],
+        },
+        ignore=frozenset({"institution", "department", "last downloaded from this course", "city/town", "country"}),
+        needs_course=True,
+    ),
+    "canvas": Layout(
+        "canvas",
+        {
+            "full_name": ["student"],
+            "learner_id": ["id"],
+            "email": ["sis login id", "email"],
+            "score": ["final score", "current score", "unposted final score"],
+            "cohort": ["section"],
+        },
+        ignore=frozenset({"sis user id", "integration id", "root account"}),
+        skip_row=_canvas_skip,
+        name_last_first=True,
+        completed_when=lambda row: bool((row.get("final score") or "").strip()),
+        needs_course=True,
+    ),
+    "openedx": Layout(
+        "openedx",
+        {
+            "learner_id": ["id", "user id"],
+            "email": ["email"],
+            "preferred_name": [],
+            "score": ["grade"],
+            "cohort": ["cohort name", "enrollment track"],
+        },
+        ignore=frozenset(
+            {
+                "username",
+                "verification status",
+                "certificate delivered",
+                "certificate type",
+                "certificate eligible",
+                "enrollment status",
+            }
+        ),
+        score_scale=Decimal(100),  # grades are fractions 0–1
+        completed_when=lambda row: (row.get("certificate eligible") or "").strip().upper() in {"Y", "YES", "TRUE"},
+        needs_course=True,
+    ),
+    "learndash": Layout(
+        "learndash",
+        {
+            "learner_id": ["user id", "userid"],
+            "full_name": ["user name", "display name", "name"],
+            "email": ["user email", "email"],
+            "course": ["course id"],
+            "course_title": ["course title"],
+            "completed_at": ["course completed on", "completed on"],
+            "status": ["course completed"],
+        },
+        ignore=frozenset(
+            {
+                "course steps total",
+                "course steps completed",
+                "course started on",
+                "course last step id",
+                "course last step title",
+                "course last step type",
+            }
+        ),
+    ),
+}
+
+
+def detect_layout(headers: list[str]) -> str:
+    names = set(headers)
+    if {"student", "id", "sis user id"} <= names or ({"student", "id"} <= names and "section" in names):
+        return "canvas"
+    if {"id", "email", "username", "grade"} <= names:
+        return "openedx"
+    if {"user id", "course id"} <= names and ("course completed" in names or "course completed on" in names):
+        return "learndash"
+    if "email address" in names and "first name" in names and ({"surname", "last name"} & names):
+        if not {"learner id", "user id", "student id"} & names:
+            return "moodle"
+    return "generic"
+
+
+def detect_encoding(sample: bytes) -> str:
+    """BOMs first, then strict UTF-8, then charset-normalizer (Windows-1252, UTF-16 without BOM, …)."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(sample).best()
+    if best is None:
+        raise FileError("cannot tell the file's text encoding (is it a spreadsheet, not a CSV?)")
+    return best.encoding
+
+
+@dataclass
+class ParsedFile:
+    layout: str
+    encoding: str
+    delimiter: str
+    headers: list[str]  # as in the file
+    mapping: dict[str, str] = field(default_factory=dict)  # our field -> their (normalised) header
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    line: int
+    cells: list[str]
+    record: CompletionRecord | None
+    error: str = ""
+
+
+def open_export(handle: BinaryIO) -> tuple[io.TextIOWrapper, str, str]:
+    """Text stream, encoding and delimiter of a CSV export; raises ``FileError`` when unusable."""
+    sample = handle.read(_SAMPLE_BYTES)
+    if not sample.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
+        raise FileError("the file is empty")
+    if sample[:4] == b"PK\x03\x04" or sample[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise FileError("this is a spreadsheet (xlsx/xls), not a CSV: save it as CSV first")
+    encoding = detect_encoding(sample)
+    handle.seek(0)
+    stream = io.TextIOWrapper(handle, encoding=encoding, newline="", errors="strict")
+    try:
+        text_sample = sample.decode(encoding, errors="ignore")
+    except LookupError as exc:
+        raise FileError(f"unknown encoding {encoding}") from exc
+    first_lines = "\n".join(text_sample.splitlines()[:20])
+    try:
+        delimiter = csv.Sniffer().sniff(first_lines, delimiters=",;\t|").delimiter
+    except csv.Error:
+        header = text_sample.splitlines()[0] if text_sample.splitlines() else ""
+        delimiter = max(",;\t", key=header.count) if header else ","
+    return stream, encoding, delimiter
+
+
+def _field_mapping(layout: Layout, headers: list[str], overrides: dict[str, str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    present = set(headers)
+    for ours, theirs in overrides.items():
+        if ours not in OUR_FIELDS:
+            raise FileError(f"--map: unknown field {ours!r} (one of: {', '.join(OUR_FIELDS)})")
+        if normalise_header(theirs) not in present:
+            raise FileError(f"--map: the file has no column {theirs!r}")
+        mapping[ours] = normalise_header(theirs)
+    for ours, aliases in layout.aliases.items():
+        if ours in mapping:
+            continue
+        for alias in aliases:
+            if alias in present and alias not in mapping.values():
+                mapping[ours] = alias
+                break
+    return mapping
+
+
+def read_records(
+    handle: BinaryIO,
+    *,
+    layout: str = "auto",
+    course: str = "",
+    mapping: dict[str, str] | None = None,
+    default_tz: tzinfo,
+    now: datetime,
+    lms: str = "default",
+) -> tuple[ParsedFile, Iterator[Row]]:
+    """Parse the header (raising ``FileError`` if the file is unusable) and return a row iterator."""
+    stream, encoding, delimiter = open_export(handle)
+    reader = csv.reader(stream, delimiter=delimiter)
+    try:
+        raw_headers = next(reader, None)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise FileError(f"cannot read the header: {exc}") from exc
+    if not raw_headers or not any(cell.strip() for cell in raw_headers):
+        raise FileError("the file has no header row")
+    headers = [normalise_header(cell) for cell in raw_headers]
+    chosen = detect_layout(headers) if layout == "auto" else layout
+    if chosen not in LAYOUT_SPECS:
+        raise FileError(f"unknown format {layout!r} (one of: auto, {', '.join(LAYOUTS)})")
+    spec = LAYOUT_SPECS[chosen]
+    if spec.needs_course and not course:
+        raise FileError(f"a {chosen} export holds one course: say which with --course SLUG")
+    fields = _field_mapping(spec, headers, mapping or {})
+    if "learner_id" not in fields:
+        raise FileError("no learner id column (learner_id, user_id or student_id; or --map learner_id=...)")
+    if "course" not in fields and not course:
+        raise FileError("no course column (course, course_code or course_id; or --course SLUG)")
+    parsed = ParsedFile(chosen, encoding, delimiter, raw_headers, fields)
+    known = set(fields.values()) | spec.ignore | {h for h in headers if not h}
+    extra = [(index, raw_headers[index].strip()) for index, h in enumerate(headers) if h not in known]
+
+    def rows() -> Iterator[Row]:
+        line = 2
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError as exc:
+                raise FileError(f"line {line}: the file is not valid {encoding}: {exc.reason}") from exc
+            except csv.Error as exc:
+                yield Row(line, [], None, f"unreadable CSV: {exc}")
+                line = reader.line_num + 1
+                continue
+            start, line = line, reader.line_num + 1
+            if not any(cell.strip() for cell in cells):
+                continue  # blank line
+            values = {headers[i]: cells[i] for i in range(min(len(headers), len(cells)))}
+            if spec.skip_row(values):
+                continue
+            try:
+                record = _record(spec, fields, values, cells, extra, course=course, tz=default_tz, now=now, lms=lms)
+            except RecordError as exc:
+                yield Row(start, cells, None, str(exc))
+            else:
+                yield Row(start, cells, record)
+
+    return parsed, rows()
+
+
+def _record(spec: Layout, fields, values, cells, extra, *, course, tz, now, lms) -> CompletionRecord:
+    def get(ours: str) -> str:
+        return (values.get(fields[ours], "") if ours in fields else "").strip()
+
+    if len(cells) > len(values) and any(cell.strip() for cell in cells[len(values) :]):
+        raise RecordError(f"more cells ({len(cells)}) than header columns ({len(values)})")
+    learner_id = get("learner_id")
+    if not learner_id:
+        raise RecordError("missing learner id")
+    full_name = get("full_name")
+    if spec.name_last_first and "," in full_name:
+        last, first = (part.strip() for part in full_name.split(",", 1))
+        full_name = f"{first} {last}".strip()
+    if not full_name:
+        full_name = " ".join(part for part in (get("first_name"), get("last_name")) if part)
+    raw_completed = get("completed_at")
+    if spec.name == "moodle" and raw_completed.lower().startswith("completed"):
+        raw_completed = raw_completed.partition(":")[2].strip()  # "Completed: Tuesday, 3 March 2026, ..."
+    if spec.name == "moodle" and raw_completed.lower() in {"not completed", "-", "no"}:
+        raw_completed = ""
+    date = parse_datetime(raw_completed, default_tz=tz) if raw_completed else None
+    status = get("status")
+    if status:
+        completed = parse_completed(status)
+    elif spec.completed_when is not None:
+        completed = spec.completed_when(values)
+    else:
+        completed = None  # the date column alone decides
+    if completed is False:
+        completed_at = None
+    elif completed or "completed_at" not in fields:
+        completed_at = date or now  # complete, but the export does not say when: the import's time
+    else:
+        completed_at = date
+    return CompletionRecord(
+        learner_id=learner_id,
+        course_key=course or get("course"),
+        completed_at=completed_at,
+        # Canvas's login id is an email only at some schools.
+        email=clean_email(get("email")) if "@" in get("email") or spec.name != "canvas" else "",
+        full_name=full_name,
+        preferred_name=get("preferred_name"),
+        lms=lms,
+        course_title=get("course_title"),
+        score=parse_percent(get("score"), label="score", scale=spec.score_scale),
+        attendance=parse_percent(get("attendance"), label="attendance"),
+        cohort=get("cohort"),
+        custom_fields={
+            label: cells[index].strip() for index, label in extra if index < len(cells) and cells[index].strip()
+        },
+    )
+
+
+def rejected_rows_writer(path: Path, headers: list[str]):
+    """A CSV of rejected rows: line number, reason, then the original cells."""
+    handle = open(path, "w", newline="", encoding="utf-8")
+    writer = csv.writer(handle)
+    writer.writerow(["line", "reason", *headers])
+    return handle, writer

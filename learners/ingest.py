@@ -1,0 +1,170 @@
+"""Completion records as they arrive from an LMS, parsed and checked. Pure: no ORM.
+
+The webhook and the CSV import both turn their input into a ``CompletionRecord`` here, so a value is
+accepted or rejected the same way, with the same reason, whichever way it came in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+
+class RecordError(ValueError):
+    """A record we cannot take; the message is shown to the person who sent it."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionRecord:
+    learner_id: str
+    course_key: str  # our course slug or the LMS's course id
+    completed_at: datetime | None  # None: enrolled but not (yet) completed
+    email: str = ""
+    full_name: str = ""
+    preferred_name: str = ""
+    lms: str = "default"
+    course_title: str = ""
+    score: Decimal | None = None
+    attendance: Decimal | None = None
+    cohort: str = ""
+    custom_fields: dict[str, str] = field(default_factory=dict)
+
+
+_DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%A, %d %B %Y, %I:%M %p",  # Moodle: "Tuesday, 3 March 2026, 10:15 AM"
+    "%d %B %Y, %I:%M %p",
+    "%d/%m/%Y %H:%M",
+)
+
+
+def parse_datetime(value: str, *, default_tz: tzinfo = UTC, label: str = "completion date") -> datetime | None:
+    """ISO 8601 (with or without offset) or one of the unambiguous layouts LMS exports use.
+
+    Day/month order is never guessed from numbers alone (03/04/2026): only ISO, named months, and
+    the day-first layout with a time, which no US export uses.
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    candidate = value.replace("Z", "+00:00") if value.endswith("Z") else value
+    try:
+        parsed = datetime.fromisoformat(candidate)
+    except ValueError:
+        parsed = None
+        for layout in _DATE_FORMATS:
+            try:
+                parsed = datetime.strptime(value, layout)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        raise RecordError(f"unparseable {label} {value!r}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=default_tz)
+    return parsed
+
+
+def parse_percent(value: object, *, label: str, scale: Decimal = Decimal(1)) -> Decimal | None:
+    """A percentage 0–100 ("87.5", "87,5", "87.5 %", 87.5); ``scale`` turns fractions into percent."""
+    if value is None or (isinstance(value, str) and not value.strip()) or value == "-":
+        return None
+    text = str(value).strip().rstrip("%").strip().replace(",", ".")
+    try:
+        number = (Decimal(text) * scale).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise RecordError(f"{label} is not a number: {value!r}") from None
+    if not Decimal(0) <= number <= Decimal(100):
+        raise RecordError(f"{label} out of range: {value!r} (0–100)")
+    return number
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def clean_email(value: str) -> str:
+    value = (value or "").strip()
+    if value and not _EMAIL.match(value):
+        raise RecordError(f"invalid email {value!r}")
+    return value.lower() if value else ""
+
+
+def timezone_named(name: str) -> tzinfo:
+    return ZoneInfo(name) if name and name != "UTC" else UTC
+
+
+_COMPLETED_WORDS = {"completed", "complete", "passed", "pass", "yes", "y", "true", "1", "done", "finished"}
+_NOT_COMPLETED_WORDS = {"", "in progress", "not started", "incomplete", "no", "n", "false", "0", "failed", "enrolled"}
+
+
+def parse_completed(value: str) -> bool:
+    text = (value or "").strip().lower()
+    if text in _COMPLETED_WORDS or text.startswith("completed"):
+        return True
+    if text in _NOT_COMPLETED_WORDS or text.startswith("not"):
+        return False
+    raise RecordError(f"unknown status {value!r}")
+
+
+def record_from_json(payload: object, *, default_lms: str = "default") -> CompletionRecord:
+    """A webhook body (see docs/LMS_WEBHOOK.md) as a record; ``RecordError`` names the bad field."""
+    if not isinstance(payload, dict):
+        raise RecordError("body must be a JSON object")
+
+    def text(name: str, required: bool = False) -> str:
+        value = payload.get(name)
+        if value is None or value == "":
+            if required:
+                raise RecordError(f"missing {name}")
+            return ""
+        if not isinstance(value, str | int):
+            raise RecordError(f"{name} must be a string")
+        return str(value).strip()
+
+    learner_id = text("learner_id", required=True)
+    course_key = text("course") or text("course_id")
+    if not course_key:
+        raise RecordError("missing course (our course code) or course_id (the LMS's)")
+    raw_completed = payload.get("completed_at")
+    if not isinstance(raw_completed, str) or not raw_completed.strip():
+        raise RecordError("missing completed_at")
+    try:
+        completed_at = datetime.fromisoformat(raw_completed.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise RecordError(f"completed_at is not ISO 8601: {raw_completed!r}") from None
+    if completed_at.tzinfo is None:
+        raise RecordError("completed_at needs a UTC offset, e.g. 2026-11-20T14:05:00+01:00")
+    custom = payload.get("custom_fields") or {}
+    if not isinstance(custom, dict):
+        raise RecordError("custom_fields must be an object")
+    for name in ("score", "attendance"):
+        if payload.get(name) is not None and isinstance(payload[name], bool | dict | list):
+            raise RecordError(f"{name} must be a number")
+    return CompletionRecord(
+        learner_id=learner_id,
+        course_key=course_key,
+        completed_at=completed_at,
+        email=clean_email(text("email")),
+        full_name=" ".join(text("name").split()),
+        preferred_name=text("preferred_name"),
+        lms=text("lms") or default_lms,
+        course_title=text("course_title"),
+        score=parse_percent(payload.get("score"), label="score"),
+        attendance=parse_percent(payload.get("attendance"), label="attendance"),
+        cohort=text("cohort"),
+        custom_fields={
+            str(k).strip(): ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+            for k, v in custom.items()
+            if str(k).strip() and v not in (None, "")
+        },
+    )
