@@ -18,6 +18,8 @@ def lms_completions(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": str(exc)}, status=503)
     except webhooks.WebhookRejected as exc:
         return JsonResponse({"error": str(exc)}, status=401)
+    except webhooks.WebhookBadBody as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
     try:
         record = record_from_json(payload)
         receipt = services.webhook_completion_receive(

@@ -189,7 +189,16 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    best = from_bytes(sample).best()
+    if sample.count(b"\x00") > len(sample) // 4:
+        best = from_bytes(sample).best()  # UTF-16 without a byte-order mark
+    else:
+        try:
+            sample.decode("cp1252")
+            # Excel's "CSV" on Western-locale Windows. Short samples cannot tell it from its
+            # neighbours (cp1250, Latin-1) reliably; --encoding overrides.
+            return "cp1252"
+        except UnicodeDecodeError:
+            best = from_bytes(sample).best()
     if best is None:
         raise FileError("cannot tell the file's text encoding (is it a spreadsheet, not a CSV?)")
     return best.encoding

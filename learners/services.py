@@ -278,10 +278,12 @@ def completions_import(
     report = ImportReport(layout=parsed.layout, encoding=parsed.encoding, dry_run=dry_run)
     errors_file, errors = rejected_rows_writer(errors_path, parsed.headers) if errors_path else (None, None)
     try:
-        with transaction.atomic():
-            _import_rows(rows, report, errors, create_courses=create_courses, progress=progress, handle=handle)
-            if dry_run:
+        if dry_run:
+            with transaction.atomic():
+                _import_rows(rows, report, errors, create_courses=create_courses, progress=progress, handle=handle)
                 transaction.set_rollback(True)
+        else:  # no outer transaction: each batch commits, so a killed run keeps what it finished
+            _import_rows(rows, report, errors, create_courses=create_courses, progress=progress, handle=handle)
     finally:
         if errors_file:
             errors_file.close()

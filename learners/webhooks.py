@@ -19,6 +19,10 @@ class WebhookNotConfigured(Exception):
     pass
 
 
+class WebhookBadBody(Exception):
+    """Genuinely signed, but not a JSON document."""
+
+
 def verify(body: bytes, headers: Mapping[str, str], secrets: list[str]) -> object:
     """The parsed JSON body if any secret's signature matches and the timestamp is within 5 minutes.
 
@@ -47,4 +51,4 @@ def verify(body: bytes, headers: Mapping[str, str], secrets: list[str]) -> objec
     try:
         return json.loads(body)
     except ValueError as exc:
-        raise WebhookRejected("body is not JSON") from exc
+        raise WebhookBadBody("body is not valid JSON") from exc

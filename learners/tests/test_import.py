@@ -1,0 +1,339 @@
+"""The nightly CSV import: every layout, encoding and delimiter, idempotent, honest about rejects."""
+
+import csv
+import io
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from certificates.models import Certificate
+from courses.models import Course
+from courses.tests.factories import CourseFactory
+from learners import services
+from learners.csv_import import FileError
+from learners.models import Enrollment, Learner
+
+pytestmark = pytest.mark.django_db
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def course():
+    return CourseFactory(slug="intro-django", title="Introduction to Django")
+
+
+def run_import(path_or_bytes, tmp_path=None, **options) -> services.ImportReport:
+    data = path_or_bytes.read_bytes() if isinstance(path_or_bytes, Path) else path_or_bytes
+    return services.completions_import(handle=io.BytesIO(data), **options)
+
+
+def enrollment(external_id: str) -> Enrollment:
+    return Enrollment.objects.select_related("learner").get(learner__external_id=external_id)
+
+
+def test_generic_layout_maps_the_headers_people_use(course, run_on_commit, mailoutbox):
+    with run_on_commit():
+        report = run_import(FIXTURES / "generic.csv")
+    assert (report.layout, report.created, report.rejected, report.queued) == ("generic", 2, 0, 2)
+    ada = enrollment("L-001")
+    assert (ada.learner.full_name, ada.score, ada.attendance, ada.cohort) == ("Ada Lovelace", 91, 100, "Autumn 2026")
+    assert ada.custom_fields == {"Hours": "24"}
+    grace = enrollment("L-002")
+    assert grace.learner.preferred_name == "Amazing Grace"
+    assert grace.completed_at.isoformat() == "2026-11-21T08:30:00+00:00"
+    assert {c.holder_name for c in Certificate.objects.all()} == {"Ada Lovelace", "Amazing Grace"}
+    assert len(mailoutbox) == 2
+
+
+@pytest.mark.parametrize(
+    ("fixture", "layout", "completed", "not_completed", "score"),
+    [
+        ("moodle_completion.csv", "moodle", "M-100", "M-101", None),
+        ("moodle_gradebook.csv", "moodle", "M-100", None, Decimal("91")),
+        ("canvas_gradebook.csv", "canvas", "2001", None, Decimal("90")),
+        ("openedx_grades.csv", "openedx", "301", "302", Decimal("92")),
+        ("learndash_export.csv", "learndash", "41", "42", None),
+    ],
+)
+def test_each_lms_layout_is_detected_and_mapped(course, fixture, layout, completed, not_completed, score):
+    if layout == "openedx":  # Open edX grade reports carry no names: the learners are known already
+        Learner.objects.create(external_id="301", full_name="Ada Lovelace", email="ada@example.com")
+        Learner.objects.create(external_id="302", full_name="Alan Turing", email="alan@example.com")
+    report = run_import(FIXTURES / fixture, course="" if layout == "learndash" else "intro-django")
+    assert report.layout == layout
+    # Canvas's export has no email column; a new learner whose login is not an email cannot be mailed.
+    assert report.rejections == ([(4, "missing email")] if layout == "canvas" else [])
+    done = enrollment(completed)
+    assert done.completed_at is not None and done.learner.full_name == "Ada Lovelace"
+    if score is not None:
+        assert done.score == score
+    if not_completed:
+        assert enrollment(not_completed).completed_at is None
+
+
+def test_canvas_skips_points_possible_and_test_student_and_reorders_names(course):
+    Learner.objects.create(external_id="2002", full_name="Alan Turing", email="alan@known.example")
+    report = run_import(FIXTURES / "canvas_gradebook.csv", course="intro-django")
+    assert (report.read, report.rejected) == (2, 0)
+    assert enrollment("2001").learner.full_name == "Ada Lovelace"
+    assert enrollment("2001").cohort == "Section A"
+    assert enrollment("2002").learner.email == "alan@known.example"  # "alan" is a login, not an email
+
+
+def test_moodle_completion_date_is_parsed(course):
+    run_import(FIXTURES / "moodle_completion.csv", course="intro-django")
+    assert enrollment("M-100").completed_at.date().isoformat() == "2026-03-03"
+
+
+ROWS = [
+    ["learner_id", "email", "name", "course", "completed_at", "score", "notes"],
+    ["u1", "zoe@example.com", "Zoë Ångström", "intro-django", "2026-11-20", "88", "line one\nline two"],
+    ["u2", "jose@example.com", "José Niño", "intro-django", "2026-11-20", "91", "  trailing   "],
+]
+
+
+def encoded(encoding: str, delimiter: str = ",", newline: str = "\r\n") -> bytes:
+    out = io.StringIO(newline="")
+    csv.writer(out, delimiter=delimiter, lineterminator=newline, quoting=csv.QUOTE_ALL).writerows(ROWS)
+    text = out.getvalue()
+    if encoding == "utf-8-sig":
+        return "\ufeff".encode() + text.encode("utf-8")
+    return text.encode(encoding)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "cp1252"])
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_encodings_and_delimiters(course, encoding, delimiter):
+    data = encoded(encoding, delimiter)
+    if encoding == "utf-16-le":
+        data = data  # no BOM: charset-normalizer must recognise it
+    report = run_import(data)
+    assert report.rejected == 0, report.rejections
+    assert enrollment("u1").learner.full_name == "Zoë Ångström"
+    assert enrollment("u2").learner.full_name == "José Niño"
+    assert enrollment("u1").custom_fields == {"notes": "line one\nline two"}
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\n", "\r"])
+def test_line_endings_and_multiline_cells(course, newline):
+    report = run_import(encoded("utf-8", ",", newline))
+    assert (report.created, report.rejected) == (2, 0)
+    assert enrollment("u2").custom_fields == {"notes": "trailing"}
+
+
+def test_rejected_rows_report_their_first_physical_line(course, tmp_path):
+    data = (
+        b"learner_id,email,name,course,completed_at,score\n"
+        b'u1,a@example.com,"Multi\nline name",intro-django,2026-11-20,90\n'
+        b"u2,a@example.com,Bad Score,intro-django,2026-11-20,101\n"
+    )
+    errors = tmp_path / "errors.csv"
+    report = run_import(data, errors_path=errors)
+    assert report.rejections == [(4, "score out of range: '101' (0–100)")]
+    rows = list(csv.reader(errors.open(encoding="utf-8")))
+    assert rows[0][:2] == ["line", "reason"] and rows[1][:3] == ["4", "score out of range: '101' (0–100)", "u2"]
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ("u9,a@example.com,,intro-django,2026-11-20,90", "missing name"),
+        (",a@example.com,Ann,intro-django,2026-11-20,90", "missing learner id"),
+        ("u9,not-an-email,Ann,intro-django,2026-11-20,90", "invalid email 'not-an-email'"),
+        ("u9,,Ann,intro-django,2026-11-20,90", "missing email"),
+        ("u9,a@example.com,Ann,ABC101,2026-11-20,90", "unknown course ABC101"),
+        ("u9,a@example.com,Ann,intro-django,20/31/2026,90", "unparseable completion date '20/31/2026'"),
+        ("u9,a@example.com,Ann,intro-django,2026-11-20,-5", "score out of range: '-5' (0–100)"),
+        ("u9,a@example.com,Ann,intro-django,2026-11-20,great", "score is not a number: 'great'"),
+    ],
+)
+def test_every_rejection_reason_and_the_good_rows_still_import(course, row, reason):
+    header = "learner_id,email,name,course,completed_at,score"
+    data = f"{header}\n{row}\ngood,g@example.com,Good Row,intro-django,2026-11-20,90\n".encode()
+    report = run_import(data)
+    assert report.rejections == [(2, reason)]
+    assert report.created == 1 and enrollment("good").completed_at is not None
+    assert not Learner.objects.filter(external_id="u9").exists()  # nothing half-written
+
+
+def test_importing_twice_changes_nothing_the_second_time(course, run_on_commit, mailoutbox):
+    with run_on_commit():
+        run_import(FIXTURES / "generic.csv")
+    with run_on_commit():
+        again = run_import(FIXTURES / "generic.csv")
+    assert (again.created, again.updated, again.unchanged, again.queued) == (0, 0, 2, 0)
+    assert Certificate.objects.count() == 2 and len(mailoutbox) == 2
+
+
+def test_a_completion_that_arrived_by_webhook_is_not_duplicated(course, run_on_commit, mailoutbox):
+    with run_on_commit():
+        services.completion_ingest(
+            record=services.CompletionRecord(
+                learner_id="L-001",
+                course_key="intro-django",
+                email="ada@example.com",
+                full_name="Ada Lovelace",
+                completed_at=__import__("datetime").datetime.fromisoformat("2026-11-20T10:00:00+00:00"),
+                score=Decimal("91"),
+                attendance=Decimal("100"),
+                cohort="Autumn 2026",
+                custom_fields={"Hours": "24"},
+            ),
+            source="webhook",
+        )
+    with run_on_commit():
+        report = run_import(FIXTURES / "generic.csv")
+    assert report.unchanged == 1 and Enrollment.objects.filter(learner__external_id="L-001").count() == 1
+    assert Certificate.objects.filter(enrollment__learner__external_id="L-001").count() == 1
+    assert len(mailoutbox) == 2
+
+
+def test_a_run_killed_half_way_and_rerun_reaches_the_same_state(course, monkeypatch):
+    header = "learner_id,email,name,course,completed_at,score\n"
+    data = (
+        header + "".join(f"k{i},k{i}@example.com,K {i},intro-django,2026-11-20,{50 + i % 50}\n" for i in range(1200))
+    ).encode()
+    monkeypatch.setattr(services, "IMPORT_BATCH", 100)
+    real = services.completion_ingest
+    calls = {"n": 0}
+
+    def dies_at_row_650(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 650:
+            raise KeyboardInterrupt  # the operator's Ctrl-C, or the machine going away
+        return real(**kwargs)
+
+    with mock.patch.object(services, "completion_ingest", dies_at_row_650), pytest.raises(KeyboardInterrupt):
+        run_import(data)
+    assert Enrollment.objects.count() == 600  # six whole batches committed, the seventh rolled back
+    report = run_import(data)
+    assert (report.created, report.unchanged, report.rejected) == (600, 600, 0)
+    state = sorted(Enrollment.objects.values_list("learner__external_id", "score"))
+    assert len(state) == 1200 and state[0] == ("k0", Decimal("50"))
+
+
+def test_dry_run_reports_and_writes_nothing(course, run_on_commit, mailoutbox):
+    with run_on_commit():
+        report = run_import(FIXTURES / "generic.csv", dry_run=True)
+    assert (report.created, report.queued) == (2, 2)
+    assert not Learner.objects.exists() and not Certificate.objects.exists() and mailoutbox == []
+    assert "would be created" in report.summary()
+
+
+def test_create_courses_creates_unknown_courses_with_defaults(db):
+    data = (
+        b"learner_id,email,name,course,course_title,completed_at\nu1,a@example.com,Ann,NEW-101,New Course,2026-11-20\n"
+    )
+    assert run_import(data).rejections == [(2, "unknown course NEW-101")]
+    report = run_import(data, create_courses=True)
+    assert report.created == 1
+    course = Course.objects.get(external_id="NEW-101")
+    assert (course.slug, course.title, course.issuance_rule) == ("new-101", "New Course", "on_completion")
+
+
+def test_map_option_covers_unusual_headers(course):
+    data = b"Employee No,Work Email,Full Name,Course,Finished\nE7,e7@example.com,Eve Seven,intro-django,2026-11-20\n"
+    report = run_import(data, mapping={"learner_id": "Employee No", "email": "Work Email", "completed_at": "Finished"})
+    assert report.created == 1 and enrollment("E7").learner.email == "e7@example.com"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"\r\n\r\n", "the file is empty"),
+        (b"PK\x03\x04rest-of-a-zip", "spreadsheet"),
+        (b"email,name\na@example.com,Ann\n", "no learner id column"),
+    ],
+)
+def test_unusable_files_are_refused_whole(course, data, message):
+    with pytest.raises(FileError, match=message):
+        run_import(data)
+
+
+def test_header_only_file_imports_nothing(course):
+    report = run_import(b"learner_id,email,name,course,completed_at\r\n")
+    assert (report.read, report.rejected) == (0, 0)
+
+
+def test_single_course_exports_need_the_course(course):
+    with pytest.raises(FileError, match="--course"):
+        run_import(FIXTURES / "moodle_completion.csv")
+
+
+def test_email_change_updates_the_same_learner_and_keeps_history(course, run_on_commit, mailoutbox):
+    run_import(FIXTURES / "generic.csv")
+    changed = (FIXTURES / "generic.csv").read_text().replace("ada@example.com", "ada@newmail.example")
+    run_import(changed.encode())
+    ada = Learner.objects.get(external_id="L-001")
+    assert ada.email == "ada@newmail.example"
+    assert list(ada.email_changes.values_list("old_email", "new_email")) == [("ada@example.com", "ada@newmail.example")]
+
+
+@pytest.mark.django_db(transaction=True)  # the command runs in its own process and must see the course
+def test_command_exit_codes_summary_and_errors_file(course, tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_bytes((FIXTURES / "generic.csv").read_bytes())
+    bad = tmp_path / "bad.csv"
+    bad.write_text("learner_id,email,name,course,completed_at\nu1,a@example.com,Ann,nope,2026-11-20\n")
+    env_python = [sys.executable, "manage.py", "import_completions"]
+
+    def run(*args):
+        return subprocess.run([*env_python, *args], cwd=ROOT, capture_output=True, text=True, env=_env())
+
+    first = run(str(good))
+    assert first.returncode == 0, first.stderr
+    assert (
+        "2 rows read (generic, utf-8): 2 created, 0 updated, 0 unchanged, 0 rejected, 2 certificates queued"
+        in first.stdout
+    )
+    second = run(str(bad), "--errors", str(tmp_path / "errors.csv"))
+    assert second.returncode == 1 and "line 2: unknown course nope" in second.stderr
+    assert (tmp_path / "errors.csv").exists()
+    missing = run(str(tmp_path / "missing.csv"))
+    assert missing.returncode == 2 and "cannot open" in missing.stderr
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert run(str(empty)).returncode == 2
+
+
+def _env():
+    import os
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    url = (
+        f"sqlite:///{db['NAME']}"
+        if connection.vendor == "sqlite"
+        else (f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}")
+    )
+    return {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test", "Q_SYNC": "1"}
+
+
+def test_drop_folder_imports_each_file_once(course, tmp_path, settings):
+    settings.COMPLETIONS_IMPORT_DIR = str(tmp_path)
+    (tmp_path / "tuesday.csv").write_bytes((FIXTURES / "generic.csv").read_bytes())
+    from learners.tasks import completions_import_drop_folder_task
+
+    [(name, summary)] = completions_import_drop_folder_task()
+    assert name == "tuesday.csv" and "2 created" in summary
+    assert completions_import_drop_folder_task() == []  # nothing left to take
+    processed = sorted(p.name for p in (tmp_path / "processed").iterdir())
+    assert any(p.endswith("tuesday.csv") for p in processed)
+    assert any(p.endswith("tuesday.csv.report.txt") for p in processed)
+    assert Enrollment.objects.count() == 2
+
+
+def test_bulk_import_queues_issuance_in_batches_not_per_row(course, run_on_commit, mailoutbox):
+    header = "learner_id,email,name,course,completed_at\n"
+    data = (header + "".join(f"b{i},b{i}@example.com,B {i},intro-django,2026-11-20\n" for i in range(250))).encode()
+    with mock.patch("certificates.receivers.async_task") as enqueue, run_on_commit():
+        run_import(data)
+    assert [call.args[0] for call in enqueue.call_args_list] == ["certificates.tasks.certificate_issue_batch_task"] * 3
+    assert sum(len(call.args[1]) for call in enqueue.call_args_list) == 250
