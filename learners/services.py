@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -59,15 +60,43 @@ def learner_upsert(
     return learner
 
 
-def _learner_upsert(*, external_id, email, full_name, preferred_name, lms, source, keep_blank) -> tuple[Learner, bool]:
-    external_id = (external_id or "").strip()
-    if not external_id:
-        raise LearnerError(MISSING_LEARNER_ID)
-    values = {
+def _learner_values(*, email: str, full_name: str, preferred_name: str) -> dict[str, str]:
+    return {
         "email": (email or "").strip(),
         "full_name": " ".join((full_name or "").split()),
         "preferred_name": " ".join((preferred_name or "").split()),
     }
+
+
+def _learner_changes(learner: Learner, values: dict[str, str], *, keep_blank: bool) -> dict[str, str]:
+    return {f: v for f, v in values.items() if getattr(learner, f) != v and (v or not keep_blank)}
+
+
+def _check_record(record: CompletionRecord, existing: Learner | None) -> None:
+    """What an LMS must tell us about a learner we do not know yet (exports may omit known details)."""
+    if not record.learner_id.strip():
+        raise LearnerError(MISSING_LEARNER_ID)
+    if not record.full_name.strip() and not record.preferred_name.strip() and not (existing and existing.full_name):
+        raise LearnerError(MISSING_NAME)
+    if not record.email and not (existing and existing.email):
+        raise LearnerError(MISSING_EMAIL)
+
+
+def _record_facts(record: CompletionRecord) -> dict:
+    return {
+        "completed_at": record.completed_at,
+        "score": record.score,
+        "attendance": record.attendance,
+        "cohort": record.cohort,
+        "custom_fields": record.custom_fields,
+    }
+
+
+def _learner_upsert(*, external_id, email, full_name, preferred_name, lms, source, keep_blank) -> tuple[Learner, bool]:
+    external_id = (external_id or "").strip()
+    if not external_id:
+        raise LearnerError(MISSING_LEARNER_ID)
+    values = _learner_values(email=email, full_name=full_name, preferred_name=preferred_name)
     learner = Learner.objects.select_for_update().filter(lms=lms, external_id=external_id).first()
     if learner is None:
         try:
@@ -75,7 +104,7 @@ def _learner_upsert(*, external_id, email, full_name, preferred_name, lms, sourc
                 return Learner.objects.create(lms=lms, external_id=external_id, **values), True
         except IntegrityError:  # the same learner arrived twice at once
             learner = Learner.objects.select_for_update().get(lms=lms, external_id=external_id)
-    changes = {f: v for f, v in values.items() if getattr(learner, f) != v and (v or not keep_blank)}
+    changes = _learner_changes(learner, values, keep_blank=keep_blank)
     if not changes:
         return learner, False
     if "email" in changes:
@@ -177,11 +206,7 @@ def completion_ingest(
         course = course_get_or_create_from_import(key=record.course_key, title=record.course_title)
     if course is None:
         raise LearnerError(f"unknown course {record.course_key}" if record.course_key else "missing course")
-    existing = Learner.objects.filter(lms=record.lms, external_id=record.learner_id.strip()).first()
-    if not record.full_name.strip() and not record.preferred_name.strip() and not (existing and existing.full_name):
-        raise LearnerError(MISSING_NAME)
-    if not record.email and not (existing and existing.email):
-        raise LearnerError(MISSING_EMAIL)
+    _check_record(record, Learner.objects.filter(lms=record.lms, external_id=record.learner_id.strip()).first())
     learner, learner_changed = _learner_upsert(
         external_id=record.learner_id,
         email=record.email,
@@ -195,13 +220,7 @@ def completion_ingest(
         learner_id=learner.pk,
         course_id=course.pk,
         source=source,
-        facts={
-            "completed_at": record.completed_at,
-            "score": record.score,
-            "attendance": record.attendance,
-            "cohort": record.cohort,
-            "custom_fields": record.custom_fields,
-        },
+        facts=_record_facts(record),
     )
     if outcome == UNCHANGED and learner_changed:
         outcome = UPDATED  # a corrected name may release a held certificate
@@ -292,39 +311,163 @@ def completions_import(
 
 def _import_rows(rows, report: ImportReport, errors, *, create_courses: bool, progress, handle) -> None:
     iterator = iter(rows)
-    exhausted = False
-    while not exhausted:
-        queued: list[int] = []
-        with transaction.atomic():  # one commit per batch: fast, and a killed run keeps what it did
-            for _ in range(IMPORT_BATCH):
-                row = next(iterator, None)
-                if row is None:
-                    exhausted = True
-                    break
-                report.read += 1
-                reason = row.error
-                if row.record is not None:
-                    try:
-                        result = completion_ingest(
-                            record=row.record, source=CompletionSource.CSV, notify=False, create_courses=create_courses
+    courses: dict[str, object] = {}
+    while batch := list(itertools.islice(iterator, IMPORT_BATCH)):
+        report.read += len(batch)
+        records = [(row, row.record) for row in batch if row.record is not None]
+        try:
+            with transaction.atomic():  # one commit per batch: fast, and a killed run keeps what it did
+                results = _ingest_batch(records, create_courses=create_courses, courses=courses)
+                _finish_batch(results, report)
+        except IntegrityError:
+            # Someone else (the webhook) wrote one of these learners meanwhile: redo the batch row by row.
+            courses.clear()
+            results = []
+            for row, record in records:
+                try:
+                    results.append(
+                        (
+                            row,
+                            completion_ingest(
+                                record=record, source=CompletionSource.CSV, notify=False, create_courses=create_courses
+                            ),
                         )
-                    except (LearnerError, CourseError) as exc:
-                        reason = str(exc)
-                    else:
-                        report.count(result.outcome)
-                        if result.queued:
-                            queued.append(result.enrollment_id)
-                if reason:
-                    report.rejected += 1
-                    if len(report.rejections) < 20:
-                        report.rejections.append((row.line, reason))
-                    if errors is not None:
-                        errors.writerow([row.line, reason, *row.cells])
-            if queued:
-                report.queued += len(queued)
-                completions_recorded.send(sender=Enrollment, enrollment_ids=queued)
+                    )
+                except (LearnerError, CourseError) as exc:
+                    results.append((row, str(exc)))
+            with transaction.atomic():
+                _finish_batch(results, report)
+        for row in batch:
+            if row.record is None:
+                _reject(report, errors, row, row.error)
+        for row, result in results:
+            if isinstance(result, str):
+                _reject(report, errors, row, result)
         if progress is not None:
             progress(handle.tell())
+
+
+def _finish_batch(results, report: ImportReport) -> None:
+    queued = []
+    for _row, result in results:
+        if isinstance(result, IngestResult):
+            report.count(result.outcome)
+            if result.queued:
+                queued.append(result.enrollment_id)
+    if queued:
+        report.queued += len(queued)
+        completions_recorded.send(sender=Enrollment, enrollment_ids=queued)
+
+
+def _reject(report: ImportReport, errors, row, reason: str) -> None:
+    report.rejected += 1
+    if len(report.rejections) < 20:
+        report.rejections.append((row.line, reason))
+    if errors is not None:
+        errors.writerow([row.line, reason, *row.cells])
+
+
+def _ingest_batch(records, *, create_courses: bool, courses: dict) -> list:
+    """``completion_ingest`` for many records at once: the same rules, a handful of queries a batch.
+
+    Returns (row, IngestResult or rejection reason) per record. Raises IntegrityError if a learner or
+    completion appeared concurrently; the caller then falls back to the one-by-one path.
+    """
+    now = timezone.now()
+    for _row, record in records:
+        key = record.course_key
+        if key not in courses:
+            course = course_by_key(key)
+            if course is None and create_courses and key:
+                course = course_get_or_create_from_import(key=key, title=record.course_title)
+            courses[key] = course
+    wanted: dict[str, set[str]] = {}
+    for _row, record in records:
+        wanted.setdefault(record.lms, set()).add(record.learner_id.strip())
+    learners = {
+        (learner.lms, learner.external_id): learner
+        for lms, ids in wanted.items()
+        for learner in Learner.objects.filter(lms=lms, external_id__in=ids)
+    }
+    enrollments = {
+        (e.learner_id, e.course_id): e
+        for e in Enrollment.objects.filter(learner_id__in=[learner.pk for learner in learners.values()])
+    }
+    new_learners, new_enrollments, email_changes = {}, {}, []
+    changed_learners: dict[int, tuple[Learner, set[str]]] = {}
+    changed_enrollments: dict[int, Enrollment] = {}
+    staged = []
+    for row, record in records:
+        course = courses.get(record.course_key)
+        if course is None:
+            staged.append((row, f"unknown course {record.course_key}" if record.course_key else "missing course"))
+            continue
+        key = (record.lms, record.learner_id.strip())
+        learner = learners.get(key) or new_learners.get(key)
+        try:
+            _check_record(record, learner)
+        except LearnerError as exc:
+            staged.append((row, str(exc)))
+            continue
+        values = _learner_values(email=record.email, full_name=record.full_name, preferred_name=record.preferred_name)
+        learner_changed = False
+        if learner is None:
+            learner = new_learners[key] = Learner(lms=key[0], external_id=key[1], **values)
+            learner_changed = True
+        elif changes := _learner_changes(learner, values, keep_blank=True):
+            if "email" in changes and learner.pk:
+                email_changes.append(
+                    LearnerEmailChange(
+                        learner=learner,
+                        old_email=learner.email,
+                        new_email=changes["email"],
+                        source=CompletionSource.CSV,
+                    )
+                )
+            for name, value in changes.items():
+                setattr(learner, name, value)
+            if learner.pk:
+                learner.updated_at = now
+                changed_learners.setdefault(learner.pk, (learner, set()))[1].update(changes)
+            learner_changed = True
+        facts = _record_facts(record)
+        enrollment = new_enrollments.get((key, course.pk)) or (
+            enrollments.get((learner.pk, course.pk)) if learner.pk else None
+        )
+        if enrollment is None:
+            enrollment = new_enrollments[(key, course.pk)] = Enrollment(
+                learner=learner, course=course, source=CompletionSource.CSV, **facts
+            )
+            outcome = CREATED
+        elif all(getattr(enrollment, name) == value for name, value in facts.items()):
+            outcome = UPDATED if learner_changed else UNCHANGED
+        else:
+            for name, value in facts.items():
+                setattr(enrollment, name, value)
+            enrollment.source, enrollment.decision, enrollment.updated_at = CompletionSource.CSV, Decision.PENDING, now
+            if enrollment.pk:
+                changed_enrollments[enrollment.pk] = enrollment
+            outcome = UPDATED
+        staged.append((row, (enrollment, outcome)))
+
+    Learner.objects.bulk_create(new_learners.values())
+    for learner, fields in changed_learners.values():
+        learner.save(update_fields=[*fields, "updated_at"])  # few: most rows change nothing
+    LearnerEmailChange.objects.bulk_create(email_changes)
+    Enrollment.objects.bulk_create(new_enrollments.values())
+    Enrollment.objects.bulk_update(
+        changed_enrollments.values(),
+        ["completed_at", "score", "attendance", "cohort", "custom_fields", "source", "decision", "updated_at"],
+    )
+    return [
+        (
+            row,
+            item
+            if isinstance(item, str)
+            else IngestResult(item[0].pk, item[1], item[1] != UNCHANGED and item[0].completed_at is not None),
+        )
+        for row, item in staged
+    ]
 
 
 @dataclass(frozen=True, slots=True)

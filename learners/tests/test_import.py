@@ -199,16 +199,16 @@ def test_a_run_killed_half_way_and_rerun_reaches_the_same_state(course, monkeypa
         header + "".join(f"k{i},k{i}@example.com,K {i},intro-django,2026-11-20,{50 + i % 50}\n" for i in range(1200))
     ).encode()
     monkeypatch.setattr(services, "IMPORT_BATCH", 100)
-    real = services.completion_ingest
+    real = services._ingest_batch
     calls = {"n": 0}
 
-    def dies_at_row_650(**kwargs):
+    def dies_in_batch_7(records, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 650:
+        if calls["n"] == 7:
             raise KeyboardInterrupt  # the operator's Ctrl-C, or the machine going away
-        return real(**kwargs)
+        return real(records, **kwargs)
 
-    with mock.patch.object(services, "completion_ingest", dies_at_row_650), pytest.raises(KeyboardInterrupt):
+    with mock.patch.object(services, "_ingest_batch", dies_in_batch_7), pytest.raises(KeyboardInterrupt):
         run_import(data)
     assert Enrollment.objects.count() == 600  # six whole batches committed, the seventh rolled back
     report = run_import(data)
@@ -337,3 +337,29 @@ def test_bulk_import_queues_issuance_in_batches_not_per_row(course, run_on_commi
         run_import(data)
     assert [call.args[0] for call in enqueue.call_args_list] == ["certificates.tasks.certificate_issue_batch_task"] * 3
     assert sum(len(call.args[1]) for call in enqueue.call_args_list) == 250
+
+
+def test_a_batch_that_collides_with_a_concurrent_writer_is_redone_row_by_row(course, run_on_commit, mailoutbox):
+    from django.db import IntegrityError
+
+    real = services._ingest_batch
+    calls = {"n": 0}
+
+    def collides_once(records, **kwargs):
+        calls["n"] += 1
+        result = real(records, **kwargs)
+        if calls["n"] == 1:
+            raise IntegrityError("duplicate key value violates unique constraint")  # after writing: rolled back
+        return result
+
+    with mock.patch.object(services, "_ingest_batch", collides_once), run_on_commit():
+        report = run_import(FIXTURES / "generic.csv")
+    assert (report.created, report.rejected, report.queued) == (2, 0, 2)
+    assert Enrollment.objects.count() == 2 and len(mailoutbox) == 2
+
+
+def test_duplicate_rows_in_one_file_count_once(course):
+    row = "dup,d@example.com,Dee Dup,intro-django,2026-11-20,80\n"
+    report = run_import(("learner_id,email,name,course,completed_at,score\n" + row + row).encode())
+    assert (report.created, report.unchanged) == (1, 1)
+    assert Enrollment.objects.count() == 1

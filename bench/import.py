@@ -1,0 +1,96 @@
+# ruff: noqa: E501
+"""Import benchmark: a 50,000-row generic export into a fresh database, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/import.py [--rows 50000] [--only sqlite|postgres]
+
+Each run migrates a throw-away database, creates the courses, then times `import_completions` in a
+child process and reports rows per second and that process's peak RSS. PostgreSQL: the server on
+127.0.0.1:5432 (user postgres), database laurel_bench, dropped and recreated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+COURSES = ["intro-django", "data-analysis", "clinical-ethics", "sql-basics", "ml-101"]
+NAMES = ["Zoë Ångström", "Иван Петров", "محمد عبد الله", "李小龙", "José Niño", "Ngozi Adichie", "Søren Hansen"]
+
+CHILD = """
+import resource, sys, time
+import django
+django.setup()
+from django.core.management import call_command
+started = time.perf_counter()
+try:
+    call_command("import_completions", sys.argv[1])
+except SystemExit:
+    pass
+elapsed = time.perf_counter() - started
+print(f"ELAPSED {elapsed:.3f} RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}", file=sys.stderr)
+"""
+
+
+def write_export(path: Path, rows: int) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["learner_id", "email", "full_name", "course", "completed_at", "score", "cohort", "Hours"])
+        for i in range(rows):
+            writer.writerow([
+                f"bench-{i:06d}", f"learner{i}@example.org", f"{NAMES[i % len(NAMES)]} {i}", COURSES[i % len(COURSES)],
+                f"2026-11-{1 + i % 28:02d}T{i % 24:02d}:15:00+00:00", 50 + i % 51, "Autumn 2026", 12,
+            ])
+
+
+def run(env: dict[str, str], *args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([PYTHON, *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True, **kwargs)
+
+
+def bench(label: str, database_url: str, export: Path, rows: int) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.local",
+           "LOG_LEVEL": "WARNING", "Q_LOG_LEVEL": "WARNING", "DEBUG": "false"}
+    run(env, "manage.py", "migrate", "--noinput")
+    run(env, "manage.py", "shell", "-c", (
+        "from courses.models import Course, Organisation\n"
+        "org, _ = Organisation.objects.get_or_create(slug='bench', defaults={'name': 'Bench Academy'})\n"
+        f"[Course.objects.get_or_create(slug=s, defaults={{'title': s, 'organisation': org}}) for s in {COURSES!r}]"
+    ))
+    for run_label in ("first import", "same file again"):
+        started = time.perf_counter()
+        child = run(env, "-c", CHILD, str(export))
+        wall = time.perf_counter() - started
+        stats = child.stderr.strip().splitlines()[-1].split()
+        elapsed, rss = float(stats[1]), stats[3]
+        summary = child.stdout.strip().splitlines()[-1]
+        print(f"{label}, {run_label}: {rows} rows in {elapsed:.1f} s ({rows / elapsed:,.0f} rows/s; {wall:.1f} s with start-up), peak RSS {rss} MB")
+        print(f"  {summary}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--only", choices=["sqlite", "postgres"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        export = Path(tmp) / "completions.csv"
+        write_export(export, args.rows)
+        print(f"export: {export.stat().st_size / 1e6:.1f} MB, {args.rows} rows")
+        if args.only in (None, "sqlite"):
+            bench("SQLite", f"sqlite:///{tmp}/bench.sqlite3", export, args.rows)
+        if args.only in (None, "postgres"):
+            admin = ["-h", "127.0.0.1", "-U", "postgres"]
+            subprocess.run(["dropdb", *admin, "--if-exists", "laurel_bench"], check=True)
+            subprocess.run(["createdb", *admin, "laurel_bench"], check=True)
+            bench("PostgreSQL", "postgres://postgres@127.0.0.1:5432/laurel_bench", export, args.rows)
+
+
+if __name__ == "__main__":
+    main()
