@@ -1,7 +1,17 @@
 from django.contrib import admin
 
 from . import services
-from .models import Enrollment, Learner
+from .models import Enrollment, Learner, LearnerEmailChange, WebhookEvent
+
+
+class LearnerEmailChangeInline(admin.TabularInline):
+    model = LearnerEmailChange
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["changed_at", "old_email", "new_email", "source"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Learner)
@@ -11,6 +21,7 @@ class LearnerAdmin(admin.ModelAdmin):
     search_fields = ["external_id", "full_name", "preferred_name", "email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
+    inlines = [LearnerEmailChangeInline]
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -47,3 +58,18 @@ class EnrollmentAdmin(admin.ModelAdmin):
             source=obj.source if change else "admin",
         )
         obj.pk = enrollment.pk
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "webhook_id", "outcome", "enrollment"]
+    list_filter = ["outcome"]
+    search_fields = ["webhook_id", "enrollment__learner__external_id"]
+    list_select_related = ["enrollment__learner", "enrollment__course"]
+    readonly_fields = ["webhook_id", "received_at", "payload", "enrollment", "outcome"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
