@@ -86,6 +86,8 @@ def test_fixing_a_name_in_admin_releases_the_held_certificate(staff_client, run_
                 "email": learner.email,
                 "full_name": "Amara Nwosu",
                 "preferred_name": "",
+                "email_changes-TOTAL_FORMS": "0",
+                "email_changes-INITIAL_FORMS": "0",
             },
         )
     certificate.refresh_from_db()
