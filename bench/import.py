@@ -44,10 +44,18 @@ def write_export(path: Path, rows: int) -> None:
         writer = csv.writer(handle)
         writer.writerow(["learner_id", "email", "full_name", "course", "completed_at", "score", "cohort", "Hours"])
         for i in range(rows):
-            writer.writerow([
-                f"bench-{i:06d}", f"learner{i}@example.org", f"{NAMES[i % len(NAMES)]} {i}", COURSES[i % len(COURSES)],
-                f"2026-11-{1 + i % 28:02d}T{i % 24:02d}:15:00+00:00", 50 + i % 51, "Autumn 2026", 12,
-            ])
+            writer.writerow(
+                [
+                    f"bench-{i:06d}",
+                    f"learner{i}@example.org",
+                    f"{NAMES[i % len(NAMES)]} {i}",
+                    COURSES[i % len(COURSES)],
+                    f"2026-11-{1 + i % 28:02d}T{i % 24:02d}:15:00+00:00",
+                    50 + i % 51,
+                    "Autumn 2026",
+                    12,
+                ]
+            )
 
 
 def run(env: dict[str, str], *args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -55,14 +63,26 @@ def run(env: dict[str, str], *args: str, **kwargs) -> subprocess.CompletedProces
 
 
 def bench(label: str, database_url: str, export: Path, rows: int) -> None:
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.local",
-           "LOG_LEVEL": "WARNING", "Q_LOG_LEVEL": "WARNING", "DEBUG": "false"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "LOG_LEVEL": "WARNING",
+        "Q_LOG_LEVEL": "WARNING",
+        "DEBUG": "false",
+    }
     run(env, "manage.py", "migrate", "--noinput")
-    run(env, "manage.py", "shell", "-c", (
-        "from courses.models import Course, Organisation\n"
-        "org, _ = Organisation.objects.get_or_create(slug='bench', defaults={'name': 'Bench Academy'})\n"
-        f"[Course.objects.get_or_create(slug=s, defaults={{'title': s, 'organisation': org}}) for s in {COURSES!r}]"
-    ))
+    run(
+        env,
+        "manage.py",
+        "shell",
+        "-c",
+        (
+            "from courses.models import Course, Organisation\n"
+            "org, _ = Organisation.objects.get_or_create(slug='bench', defaults={'name': 'Bench Academy'})\n"
+            f"[Course.objects.get_or_create(slug=s, defaults={{'title': s, 'organisation': org}}) for s in {COURSES!r}]"
+        ),
+    )
     for run_label in ("first import", "same file again"):
         started = time.perf_counter()
         child = run(env, "-c", CHILD, str(export))
@@ -70,7 +90,9 @@ def bench(label: str, database_url: str, export: Path, rows: int) -> None:
         stats = child.stderr.strip().splitlines()[-1].split()
         elapsed, rss = float(stats[1]), stats[3]
         summary = child.stdout.strip().splitlines()[-1]
-        print(f"{label}, {run_label}: {rows} rows in {elapsed:.1f} s ({rows / elapsed:,.0f} rows/s; {wall:.1f} s with start-up), peak RSS {rss} MB")
+        print(
+            f"{label}, {run_label}: {rows} rows in {elapsed:.1f} s ({rows / elapsed:,.0f} rows/s; {wall:.1f} s with start-up), peak RSS {rss} MB"
+        )
         print(f"  {summary}")
 
 

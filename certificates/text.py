@@ -105,17 +105,28 @@ def clean(text: str) -> str:
 
 
 def _levels(text: str) -> list[int]:
+    """Each character's embedding level (UAX #9 up to I2), one per character of ``text``."""
     if not any(unicodedata.bidirectional(char) in ("R", "AL", "AN") for char in text):
         return [0] * len(text)
+    # Rule X9 drops boundary-neutral characters (ZWJ, ZWNJ, soft hyphen…) from the algorithm; they
+    # still shape (ZWNJ is routine in Persian), so they take their neighbour's level afterwards.
+    kept = [i for i, char in enumerate(text) if unicodedata.bidirectional(char) != "BN"]
+    visible = "".join(text[i] for i in kept)
     storage = bidi_algorithm.get_empty_storage()
-    base = bidi_algorithm.get_base_level(text)
+    base = bidi_algorithm.get_base_level(visible)
     storage["base_level"], storage["base_dir"] = base, ("L", "R")[base]
-    bidi_algorithm.get_embedding_levels(text, storage)
+    bidi_algorithm.get_embedding_levels(visible, storage)
     bidi_algorithm.explicit_embed_and_overrides(storage)
     bidi_algorithm.resolve_weak_types(storage)
     bidi_algorithm.resolve_neutral_types(storage, False)
     bidi_algorithm.resolve_implicit_levels(storage, False)
-    return [char["level"] for char in storage["chars"]]
+    levels: list[int | None] = [None] * len(text)
+    for index, char in zip(kept, storage["chars"], strict=True):
+        levels[index] = char["level"]
+    previous = next((level for level in levels if level is not None), base)
+    for index, level in enumerate(levels):
+        levels[index] = previous = previous if level is None else level
+    return levels
 
 
 def _inherits_font(char: str) -> bool:

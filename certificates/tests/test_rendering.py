@@ -17,6 +17,7 @@ from PIL import Image
 from certificates import fonts, pdf, services, text
 from certificates.models import Certificate
 from certificates.tests.factories import issued_certificate
+from certificates.tests.pdf_inspect import drawn_glyphs, outlines_for_gids
 from certificates.tests.scripts import NAMES_BY_SCRIPT, SHAPED
 from conftest import require_tool
 from courses.tests.factories import CourseFactory
@@ -65,18 +66,46 @@ def test_the_name_comes_back_from_pdftotext_as_typed(script, tmp_path):
 
 @pytest.mark.parametrize("script", sorted(SHAPED))
 def test_shaped_scripts_draw_the_glyphs_harfbuzz_gives(script):
+    """Read back from the PDF the outlines drawn in the script's font, and compare them with HarfBuzz's glyphs."""
     name = NAMES_BY_SCRIPT[script]
-    [run_] = text.layout(name, fonts.serif()).runs  # one script, one font, one run
-    spec = next(spec for spec in fonts.SERIF_CHAIN if spec.name == run_.font.name)
+    spec = next(spec for spec in fonts.SERIF_CHAIN[1:] if all(ord(c) in _cmap(spec) for c in name if not c.isspace()))
     font = hb.Font(hb.Face(hb.Blob.from_file_path(str(spec.path)), spec.subfont))
     buffer = hb.Buffer()
     buffer.add_str(name)
     buffer.guess_segment_properties()
     hb.shape(font, buffer, {"kern": True, "liga": True})
-    assert [glyph.gid for glyph in run_.glyphs] == [info.codepoint for info in buffer.glyph_infos]
-    # Shaping really happened: not one glyph per character from the cmap, in typed order.
-    nominal = [font.get_nominal_glyph(ord(char)) for char in name]
-    assert [glyph.gid for glyph in run_.glyphs] != nominal
+    expected_gids = [info.codepoint for info in buffer.glyph_infos]
+    # Shaping matters for this name: HarfBuzz's glyphs are not the cmap's, one per character, in typed order.
+    assert expected_gids != [font.get_nominal_glyph(ord(char)) for char in name]
+    family = _family(spec)
+    drawn = [
+        glyph
+        for font_name, glyph in drawn_glyphs(pdf.render_pdf(replace(CONTENT, holder_name=name)))
+        if font_name == family
+    ]
+    assert drawn == outlines_for_gids(str(spec.path), expected_gids, spec.subfont)
+
+
+def _cmap(spec) -> set[int]:
+    from fontTools.ttLib import TTFont
+
+    return set(TTFont(str(spec.path), fontNumber=spec.subfont).getBestCmap())
+
+
+def _family(spec) -> str:
+    from fontTools.ttLib import TTFont
+
+    return TTFont(str(spec.path), fontNumber=spec.subfont)["name"].getDebugName(6)
+
+
+def test_drawn_glyph_check_sees_a_missing_glyph_map(monkeypatch):
+    """The check above is not fooled by ActualText: with glyphs drawn wrong, it fails."""
+    name = NAMES_BY_SCRIPT["Arabic"]
+    good = [g for f, g in drawn_glyphs(pdf.render_pdf(replace(CONTENT, holder_name=name))) if "Arabic" in f]
+    arabic = next(f for f in fonts.serif() if f.name == "LaurelArabic")
+    monkeypatch.setattr(arabic, "glyph_char", {})  # every glyph becomes code 0: .notdef
+    broken = [g for f, g in drawn_glyphs(pdf.render_pdf(replace(CONTENT, holder_name=name))) if "Arabic" in f]
+    assert good and broken != good
 
 
 def test_arabic_runs_right_to_left_and_mixed_lines_keep_latin_order():
