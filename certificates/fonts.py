@@ -17,7 +17,6 @@ import fontpkg_noto_sans_khmer
 import fontpkg_noto_sans_tamil
 import fontpkg_noto_sans_thai
 import fontpkg_noto_serif
-import paperang_p2_fonts_cjk
 
 from .text import FontFile, load_chain
 
@@ -32,8 +31,9 @@ _ROOT = {
     "thai": fontpkg_noto_sans_thai.ROOT / "files" / "NotoSansThai[wdth,wght].ttf",
     "khmer": fontpkg_noto_sans_khmer.ROOT / "files" / "NotoSansKhmer[wdth,wght].ttf",
 }
-# WenQuanYi Micro Hei (Apache 2.0): TrueType outlines for Chinese, Japanese kana and Korean Hangul.
-CJK = FontFile("LaurelCJK", Path(paperang_p2_fonts_cjk.__path__[0]) / "fonts" / "wqy-microhei.ttc", 0)
+# WenQuanYi Micro Hei (Apache 2.0, licence beside it): TrueType outlines for Chinese, Japanese kana
+# and Korean Hangul. Shipped in the repository: no maintained package on PyPI carries it.
+CJK = FontFile("LaurelCJK", Path(__file__).resolve().parent / "fonts" / "WenQuanYiMicroHei.ttf")
 FALLBACKS = (*(FontFile(f"Laurel{script.title()}", path) for script, path in _ROOT.items()), CJK)
 
 SANS_CHAIN = (SANS, *FALLBACKS)

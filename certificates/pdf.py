@@ -78,37 +78,66 @@ def uncovered_characters(value: str) -> str:
     return text.uncovered(value, fonts.serif())
 
 
-def _wrap(value: str, chain, size: float, width: float) -> list[text.Line]:
-    lines: list[text.Line] = []
+def _wrap_text(value: str, chain, size: float, width: float) -> list[str]:
+    """Greedy word wrap (at spaces; scripts written without spaces stay one line and shrink)."""
+    lines: list[str] = []
     current = ""
     for word in value.split():
         trial = f"{current} {word}".strip()
         if current and text.layout(trial, chain).width(size) > width:
-            lines.append(text.layout(current, chain))
+            lines.append(current)
             current = word
         else:
             current = trial
     if current:
-        lines.append(text.layout(current, chain))
+        lines.append(current)
     return lines
 
 
-def fit(value: str, chain, *, width: float, max_size: float, min_size: float, max_lines: int = 2):
-    """The largest size (and its lines) at which ``value`` fits ``width``: shrink first, then wrap."""
+def _wrap(value: str, chain, size: float, width: float) -> list[text.Line]:
+    return [text.layout(line, chain) for line in _wrap_text(value, chain, size, width)]
+
+
+def fit(
+    value: str,
+    chain,
+    *,
+    width: float,
+    max_size: float,
+    min_size: float,
+    max_lines: int = 2,
+    wrapped_max: float | None = None,
+) -> tuple[float, list[text.Line]]:
+    """The largest size (and its lines) at which ``value`` fits ``width``: shrink, then wrap, then
+    as a last resort cut the last line with an ellipsis. Nothing ever prints below ``min_size`` or
+    outside ``width``. ``wrapped_max`` caps the size once text wraps (two big lines would collide)."""
     single = text.layout(value, chain)
     natural = single.width(1) or 1
     if width / natural >= min_size:
         return min(max_size, width / natural), [single]
-    for size in range(int(max_size), int(min_size) - 1, -1):
+    for size in range(int(min(max_size, wrapped_max or max_size)), int(min_size) - 1, -1):
         lines = _wrap(value, chain, size, width)
         if len(lines) <= max_lines and all(line.width(size) <= width for line in lines):
             return size, lines
-    # Too long, or no spaces to break at (Chinese, Thai): shrink below the minimum, never overflow.
-    lines = _wrap(value, chain, min_size, width)
-    if len(lines) > max_lines:
-        lines = [single]
-    widest = max(line.width(1) for line in lines) or 1
-    return min(min_size, width / widest), lines
+    # Too long even wrapped (or one unbreakable run, as Chinese and Thai names are): cut, never overflow.
+    texts = _wrap_text(value, chain, min_size, width)
+    if len(texts) > max_lines:
+        texts = [*texts[: max_lines - 1], " ".join(texts[max_lines - 1 :])]
+    return min_size, [_ellipsised(line, chain, min_size, width) for line in texts]
+
+
+def _ellipsised(value: str, chain, size: float, width: float) -> text.Line:
+    line = text.layout(value, chain)
+    if line.width(size) <= width:
+        return line
+    low, high = 0, len(value)
+    while low < high:  # the longest prefix that fits with the ellipsis
+        middle = (low + high + 1) // 2
+        if text.layout(value[:middle].rstrip() + "…", chain).width(size) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return text.layout(value[:low].rstrip() + "…", chain)
 
 
 def _centred(canvas: Canvas, lines: Sequence[text.Line], *, centre: float, y: float, size: float) -> float:
@@ -119,8 +148,11 @@ def _centred(canvas: Canvas, lines: Sequence[text.Line], *, centre: float, y: fl
     return y
 
 
-def _label(canvas: Canvas, value: str, *, centre: float, y: float, size: float, width: float) -> float:
-    size, lines = fit(value, fonts.sans(), width=width, max_size=size, min_size=min(size, 7))
+def _label(
+    canvas: Canvas, value: str, *, centre: float, y: float, size: float, width: float, max_lines: int = 2
+) -> float:
+    """A small centred text that may shrink a little and wrap; returns the baseline below it."""
+    size, lines = fit(value, fonts.sans(), width=width, max_size=size, min_size=min(size, 8), max_lines=max_lines)
     return _centred(canvas, lines, centre=centre, y=y, size=size)
 
 
@@ -195,28 +227,34 @@ def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
     if design.logo:
         _draw_image(canvas, design.logo, x=56, y=height - 106, max_w=130, max_h=50)
     canvas.setFillColor(muted)
-    _label(canvas, content.organisation_name, centre=centre, y=height - 82, size=13, width=width - 400)
+    _label(canvas, content.organisation_name, centre=centre, y=height - 82, size=13, width=width - 400, max_lines=1)
     canvas.setFillColor(accent)
     _centred(canvas, [text.layout(heading, serif)], centre=centre, y=height - 135, size=32)
     canvas.setFillColor(muted)
     _label(canvas, "This certifies that", centre=centre, y=height - 172, size=13, width=inner)
 
     canvas.setFillColor(ink)
-    size, lines = fit(content.holder_name, serif, width=width - 160, max_size=40, min_size=20)
-    y = _centred(canvas, lines, centre=centre, y=height - 222 + (len(lines) - 1) * size * 0.45, size=size)
-    rule_y = y + size * 1.2 - 16
+    # The name: one line up to 40 pt, or two lines up to 28 pt hanging below "This certifies that".
+    size, lines = fit(content.holder_name, serif, width=width - 160, max_size=40, min_size=16, wrapped_max=28)
+    first_baseline = height - 222 if len(lines) == 1 else height - 190 - size * 1.05
+    y = _centred(canvas, lines, centre=centre, y=first_baseline, size=size)
+    rule_y = y + size * 1.2 - max(16, size * 0.5)  # below the deepest descenders (Arabic, Devanagari)
     canvas.setStrokeColor(accent)
     canvas.line(centre - 220, rule_y, centre + 220, rule_y)
 
     canvas.setFillColor(muted)
     phrase = FAMILY_PHRASES.get(content.template_family, FAMILY_PHRASES["completion"])
-    y = _label(canvas, phrase, centre=centre, y=rule_y - 26, size=13, width=inner)
+    y = _label(canvas, phrase, centre=centre, y=rule_y - 24, size=13, width=inner, max_lines=1)
     canvas.setFillColor(ink)
-    size, lines = fit(content.course_title, sans, width=inner, max_size=22, min_size=12)
-    y = _centred(canvas, lines, centre=centre, y=y - 12, size=size)
+    size, lines = fit(content.course_title, sans, width=inner, max_size=22, min_size=12, wrapped_max=18)
+    y = _centred(canvas, lines, centre=centre, y=y - 10, size=size)
     canvas.setFillColor(muted)
-    for line in details(content)[:3]:
-        y = _label(canvas, line, centre=centre, y=y - 2, size=12, width=inner)
+    budget = 3 if len(lines) == 1 else 2  # lines left above the signature block
+    for line in details(content):
+        if budget <= 0:
+            break
+        y = _label(canvas, line, centre=centre, y=y - 2, size=11, width=inner, max_lines=1)
+        budget -= 1
 
     base = 92
     column = 210  # the signature block's width, left of centre
@@ -226,14 +264,16 @@ def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
         canvas.setStrokeColor(muted)
         canvas.line(90, base + 18, 90 + column, base + 18)
         canvas.setFillColor(ink)
-        _label(canvas, content.instructor_name, centre=195, y=base, size=12, width=column)
+        below = _label(canvas, content.instructor_name, centre=195, y=base, size=12, width=column, max_lines=1)
         if content.instructor_title:
             canvas.setFillColor(muted)
-            _label(canvas, content.instructor_title, centre=195, y=base - 14, size=9, width=column)
+            _label(canvas, content.instructor_title, centre=195, y=below + 1, size=9, width=column, max_lines=1)
     canvas.setFillColor(ink)
-    _label(canvas, format_issue_date(issued, design.locale), centre=centre, y=base, size=12, width=170)
+    below = _label(
+        canvas, format_issue_date(issued, design.locale), centre=centre, y=base, size=12, width=170, max_lines=1
+    )
     canvas.setFillColor(muted)
-    _label(canvas, "Date of issue", centre=centre, y=base - 14, size=9, width=170)
+    _label(canvas, "Date of issue", centre=centre, y=below + 1, size=9, width=170, max_lines=1)
 
     qr_size = 84
     qr_x = width - 90 - qr_size
@@ -241,10 +281,18 @@ def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
     _draw_qr(canvas, content.verify_url, x=qr_x, y=base - 14, size=qr_size)
     canvas.setFillColor(ink)
     code_centre = qr_x - 80
-    _label(canvas, "Certificate ID", centre=code_centre, y=base + 40, size=9, width=130)
-    _label(canvas, content.code, centre=code_centre, y=base + 26, size=11, width=130)
+    _label(canvas, "Certificate ID", centre=code_centre, y=base + 40, size=9, width=130, max_lines=1)
+    _label(canvas, content.code, centre=code_centre, y=base + 26, size=11, width=130, max_lines=1)
     canvas.setFillColor(muted)
-    _label(canvas, f"Verify this certificate: {content.verify_url}", centre=centre, y=46, size=8, width=width - 120)
+    _label(
+        canvas,
+        f"Verify this certificate: {content.verify_url}",
+        centre=centre,
+        y=46,
+        size=8,
+        width=width - 120,
+        max_lines=1,
+    )
 
     canvas.showPage()
     canvas.save()

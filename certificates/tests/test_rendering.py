@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import itertools
 import re
 import subprocess
 from dataclasses import replace
@@ -174,6 +175,48 @@ def test_long_names_in_narrow_scripts_fit_without_overflow(tmp_path):
     bbox = run("pdftotext", "-bbox", str(tmp_path / "c.pdf"), "-")
     for x_min, x_max in re.findall(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"', bbox):
         assert 36 <= float(x_min) and float(x_max) <= 842 - 36
+
+
+EXTREMES = {
+    "two-line accented name": dict(
+        holder_name="Öykü Ïñigo Ångström Łukasiewicz Ñúñez Björnsdóttir Élodie Müller Ætherling Çelik Ğürsoy Þórsdóttir"
+    ),
+    "unbreakable name, long everything": dict(
+        holder_name="名" * 120,
+        course_title="A very long course title " * 12,
+        organisation_name="The Extremely Long Organisation Name Foundation for Lifelong Learning and Development " * 2,
+        cohort="Cohort " * 30,
+        custom_fields=tuple((f"Field {i}", "value " * 3) for i in range(12)),
+        instructor_name="Professor Doctor Maximilian Alexander von Hohenzollern-Sigmaringen the Third",
+        instructor_title="Distinguished Chair of Extremely Long Titles and Associated Matters",
+    ),
+    "long Arabic name": dict(
+        holder_name="عبد الرحمن بن محمد بن عبد الله بن إبراهيم آل سعود الهاشمي القرشي المكي المدني"
+    ),
+}
+
+
+@pytest.mark.parametrize("page_size", ["A4", "LETTER"])
+@pytest.mark.parametrize("case", EXTREMES)
+def test_extreme_content_stays_on_the_page_without_collisions(case, page_size, tmp_path):
+    require_tool("pdftotext")
+    content = replace(CONTENT, template_family="achievement", score=Decimal("92"), **EXTREMES[case])
+    (tmp_path / "c.pdf").write_bytes(pdf.render_pdf(content, pdf.Design(page_size=page_size)))
+    bbox = run("pdftotext", "-bbox", str(tmp_path / "c.pdf"), "-")
+    width, height = pdf.PAGE_SIZES[page_size]
+    words = [
+        tuple(map(float, box))
+        for box in re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)"', bbox)
+    ]
+    assert words
+    for x_min, y_min, x_max, y_max in words:
+        assert 36 <= x_min and x_max <= width - 36 and 36 <= y_min and y_max <= height - 36
+        assert y_max - y_min >= 7  # nothing shrinks below legibility (boxes include ascent and descent)
+    for a, b in itertools.combinations(words, 2):
+        overlap_x = min(a[2], b[2]) - max(a[0], b[0])
+        overlap_y = min(a[3], b[3]) - max(a[1], b[1])
+        # Font boxes of adjacent lines touch a little; drawn text colliding overlaps far more.
+        assert not (overlap_x > 1 and overlap_y > 0.3 * min(a[3] - a[1], b[3] - b[1])), (a, b)
 
 
 @pytest.mark.django_db
