@@ -72,6 +72,9 @@ class Certificate(models.Model):
 
     pdf = models.FileField(upload_to=pdf_upload_to, blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
+    renderer_version = models.CharField(
+        max_length=20, blank=True, help_text="Regenerating with the same renderer version gives the same bytes."
+    )
     preview = models.FileField(upload_to=preview_upload_to, blank=True, help_text="1200x627 PNG for link previews.")
 
     created_at = models.DateTimeField(auto_now_add=True)

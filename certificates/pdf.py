@@ -25,6 +25,9 @@ from reportlab.pdfgen.canvas import Canvas
 
 from . import fonts, text
 
+#: Bump when a change to the layout, fonts or their versions changes the bytes of a rendered snapshot.
+RENDERER_VERSION = "1"
+
 PAGE_SIZES = {"A4": landscape(A4), "LETTER": landscape(letter)}
 
 FAMILY_HEADINGS = {

@@ -35,6 +35,7 @@ from .errors import (
     ALREADY_REVOKED,
     NOT_HELD,
     CertificateAlreadyRevoked,
+    CertificateError,
     CertificateNotHeld,
     CertificateStillHasProblems,
 )
@@ -45,6 +46,8 @@ logger = logging.getLogger(__name__)
 MISSING_NAME = "learner has no name to print"
 INVALID_EMAIL = "learner's email address is not valid: {email!r}"
 UNPRINTABLE_NAME = "name has characters the certificate fonts cannot print: {chars}"
+UNPRINTABLE_TEXT = "{what} has characters the certificate fonts cannot print: {chars}"
+BAD_CUSTOM_FIELDS = "{what} custom fields must be an object of label: value"
 AWAITING_REVIEW = "awaiting manual review ({reason})"
 SEND_INTERRUPTED = "the worker stopped while sending; the email may or may not have gone out: check, then resend"
 
@@ -83,6 +86,27 @@ def _data_problems(*, holder_name: str, email: str) -> list[str]:
     return problems
 
 
+def _printing_problems(snapshot: dict) -> list[str]:
+    """Everything else the certificate prints must be printable too: a box anywhere is a defect."""
+    texts = {
+        "course title": snapshot["course_title"],
+        "organisation name": snapshot["organisation_name"],
+        "instructor name": snapshot["instructor_name"],
+        "instructor title": snapshot["instructor_title"],
+        "cohort": snapshot["cohort"],
+        "custom fields": " ".join(f"{label} {value}" for label, value in snapshot["custom_fields"]),
+        f"date of issue in locale {snapshot['locale']!r}": pdf.format_issue_date(
+            snapshot["issued_on"], snapshot["locale"]
+        ),
+    }
+    problems = []
+    for what, value in texts.items():
+        missing = pdf.uncovered_characters(value or "")
+        if missing:
+            problems.append(UNPRINTABLE_TEXT.format(what=what, chars=" ".join(missing)))
+    return problems
+
+
 def _cohort(enrollment: Enrollment) -> str:
     course = enrollment.course
     name = enrollment.cohort or course.cohort_name
@@ -95,6 +119,9 @@ def _cohort(enrollment: Enrollment) -> str:
 
 def _custom_fields(enrollment: Enrollment) -> list[list[str]]:
     """Course-level fields, then the learner's own (which win on the same label), as printable pairs."""
+    for what, fields in (("course", enrollment.course.custom_fields), ("learner's", enrollment.custom_fields)):
+        if fields and not isinstance(fields, dict):
+            raise CustomFieldsInvalid(BAD_CUSTOM_FIELDS.format(what=what))
     merged = {**(enrollment.course.custom_fields or {}), **(enrollment.custom_fields or {})}
     pairs = []
     for label, value in merged.items():
@@ -105,7 +132,11 @@ def _custom_fields(enrollment: Enrollment) -> list[list[str]]:
     return pairs
 
 
-def _snapshot(enrollment: Enrollment) -> dict[str, object]:
+class CustomFieldsInvalid(CertificateError, ValueError):
+    pass
+
+
+def _snapshot(enrollment: Enrollment, *, custom_fields_valid: bool = True) -> dict[str, object]:
     """What a certificate prints, copied from the learner and course at this moment."""
     learner, course = enrollment.learner, enrollment.course
     organisation = course.organisation
@@ -121,7 +152,7 @@ def _snapshot(enrollment: Enrollment) -> dict[str, object]:
         "issued_on": timezone.localdate(),
         "score": enrollment.score,
         "cohort": _cohort(enrollment),
-        "custom_fields": _custom_fields(enrollment),
+        "custom_fields": _custom_fields(enrollment) if custom_fields_valid else [],
         "accent_color": course.accent_color or organisation.accent_color,
         "page_size": course.page_size or organisation.page_size,
         "locale": course.locale or organisation.locale,
@@ -161,8 +192,14 @@ def certificate_issue_for_enrollment(*, enrollment_id: int) -> Certificate | Non
     if decision.outcome == rules.Outcome.NOT_ELIGIBLE and current is None:
         return None
 
-    snapshot = _snapshot(enrollment)
-    problems = _data_problems(holder_name=snapshot["holder_name"], email=snapshot["recipient_email"])
+    try:
+        snapshot = _snapshot(enrollment)
+        problems = []
+    except CustomFieldsInvalid as exc:  # held with the reason, not a crash for every completion
+        snapshot = _snapshot(enrollment, custom_fields_valid=False)
+        problems = [str(exc)]
+    problems += _data_problems(holder_name=snapshot["holder_name"], email=snapshot["recipient_email"])
+    problems += _printing_problems(snapshot)
     approved = current is not None and current.approved_at is not None
     if decision.outcome == rules.Outcome.NEEDS_REVIEW and not approved:
         problems.append(AWAITING_REVIEW.format(reason=decision.reason))
@@ -271,6 +308,7 @@ def certificate_render(*, certificate_id: int) -> Certificate:
             _store(certificate.pdf, pdf_upload_to(certificate, ""), data)
             _store(certificate.preview, preview_upload_to(certificate, ""), pdf.render_preview_png(data))
             certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
+            certificate.renderer_version = pdf.RENDERER_VERSION
             certificate.status, certificate.status_reason, certificate.attempts = Status.RENDERED, "", 0
             certificate.rendered_at = timezone.now()
             certificate.save()

@@ -1,11 +1,36 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
 HEX_COLOUR = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Use a colour like #1F4E79.")
+
+
+def validate_custom_fields(value) -> None:
+    """Custom fields print as "Label: value": an object of short labels to text (or lists of text)."""
+    if value in (None, ""):
+        return
+    if not isinstance(value, dict):
+        raise ValidationError('Use an object of label: value, e.g. {"Hours": "40", "Skills": ["SQL", "pandas"]}.')
+    for label, item in value.items():
+        items = item if isinstance(item, list) else [item]
+        if not str(label).strip() or any(isinstance(i, dict | list) for i in items):
+            raise ValidationError(f"Custom field {label!r}: use text, a number or a list of text.")
+
+
+def validate_locale(value: str) -> None:
+    """A locale Babel knows, so the date of issue can be written in it."""
+    from babel import Locale, UnknownLocaleError
+
+    if not value:
+        return
+    try:
+        Locale.parse(value.replace("-", "_"))
+    except (UnknownLocaleError, ValueError) as exc:
+        raise ValidationError(f"Unknown locale {value!r}; use a code like en, fr, de-CH, ar, ja.") from exc
 
 
 class PageSize(models.TextChoices):
@@ -23,7 +48,9 @@ class Organisation(models.Model):
     logo = models.ImageField(upload_to="branding/logos/", blank=True, help_text="PNG or JPEG, printed top left.")
     accent_color = models.CharField(max_length=7, default="#1F4E79", validators=[HEX_COLOUR])
     page_size = models.CharField(max_length=10, choices=PageSize.choices, default=PageSize.A4)
-    locale = models.CharField(max_length=20, default="en", help_text="Language for dates, e.g. en, fr, de, ar, ja.")
+    locale = models.CharField(
+        max_length=20, default="en", validators=[validate_locale], help_text="Language for dates, e.g. en, fr, ar, ja."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -76,7 +103,7 @@ class Course(models.Model):
     # Branding and extras; blank means "use the organisation's".
     accent_color = models.CharField(max_length=7, blank=True, validators=[HEX_COLOUR])
     page_size = models.CharField(max_length=10, choices=PageSize.choices, blank=True)
-    locale = models.CharField(max_length=20, blank=True)
+    locale = models.CharField(max_length=20, blank=True, validators=[validate_locale])
     signature = models.ImageField(
         upload_to="branding/signatures/", blank=True, help_text="The instructor's signature (PNG, transparent)."
     )
@@ -84,7 +111,10 @@ class Course(models.Model):
     cohort_start = models.DateField(null=True, blank=True)
     cohort_end = models.DateField(null=True, blank=True)
     custom_fields = models.JSONField(
-        default=dict, blank=True, help_text='Printed when present, e.g. {"Hours": "40"}. Per-learner values win.'
+        default=dict,
+        blank=True,
+        validators=[validate_custom_fields],
+        help_text='Printed when present, e.g. {"Hours": "40"}. Per-learner values win.',
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from courses.models import PERCENT, Course
+from courses.models import PERCENT, Course, validate_custom_fields
 
 
 class Learner(models.Model):
@@ -60,7 +60,9 @@ class Enrollment(models.Model):
     attendance = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True, validators=PERCENT)
     source = models.CharField(max_length=20, choices=CompletionSource.choices, default=CompletionSource.ADMIN)
     cohort = models.CharField(max_length=200, blank=True, help_text="Overrides the course's cohort name.")
-    custom_fields = models.JSONField(default=dict, blank=True, help_text='e.g. {"Grade": "A", "Skills": "SQL"}')
+    custom_fields = models.JSONField(
+        default=dict, blank=True, validators=[validate_custom_fields], help_text='e.g. {"Grade": "A", "Skills": "SQL"}'
+    )
     # The issuance rule's last verdict, kept so a dispute is decided from facts.
     decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.PENDING)
     decision_reason = models.CharField(max_length=300, blank=True)

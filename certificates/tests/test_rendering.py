@@ -257,3 +257,38 @@ def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGBA", (120, 40), (0, 0, 0, 255)).save(out, format="PNG")
     return out.getvalue()
+
+
+def test_zero_width_joiners_in_persian_and_arabic_render(tmp_path):
+    for name in ["مهدی\u200cزاده", "پرویز\u200c خان", "\u200dمحمد", "Jean\u00adLuc"]:
+        data = pdf.render_pdf(replace(CONTENT, holder_name=name))
+        assert data.startswith(b"%PDF-")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("course_fields", "reason"),
+    [
+        ({"title": "Ethics \ue000"}, "course title has characters the certificate fonts cannot print: \ue000"),
+        ({"instructor_name": "Dr \U0010fffd"}, "instructor name has characters the certificate fonts cannot print"),
+        ({"custom_fields": [["Hours", "40"]]}, "course custom fields must be an object of label: value"),
+    ],
+)
+def test_anything_unprintable_on_the_certificate_holds_it_with_a_reason(run_on_commit, course_fields, reason):
+    certificate = issued_certificate(run_on_commit, course=CourseFactory(**course_fields))
+    assert certificate.status == "held" and reason in certificate.status_reason
+
+
+@pytest.mark.django_db
+def test_course_validation_refuses_bad_custom_fields_and_locales():
+    from django.core.exceptions import ValidationError
+
+    course = CourseFactory.build(custom_fields=["x"], locale="xx-nope", organisation=CourseFactory().organisation)
+    with pytest.raises(ValidationError) as caught:
+        course.full_clean()
+    assert {"custom_fields", "locale"} <= set(caught.value.message_dict)
+
+
+@pytest.mark.django_db
+def test_rendered_certificate_records_the_renderer_version(run_on_commit):
+    assert issued_certificate(run_on_commit).renderer_version == pdf.RENDERER_VERSION
