@@ -34,26 +34,62 @@ def linkedin_add_to_profile_url(certificate: Certificate) -> str:
     return "https://www.linkedin.com/profile/add?" + urlencode(params)
 
 
+def linkedin_share_url(certificate: Certificate) -> str:
+    return "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": certificate.verify_url})
+
+
+_HONORIFICS = {"dr", "dr.", "prof", "prof.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "mx", "mx.", "sir", "dame"}
+
+
+def greeting_name(holder: str) -> str:
+    """The name to greet with: the first given name where names put it first, else the whole name.
+
+    Chinese, Japanese and Korean names put the family name first, and a greeting by family name alone
+    reads oddly; those, and single-word names, are greeted in full.
+    """
+    words = holder.split()
+    if len(words) <= 1 or any("\u2e80" <= char <= "\u9fff" or "\uac00" <= char <= "\ud7af" for char in holder):
+        return holder
+    while len(words) > 1 and words[0].lower() in _HONORIFICS:
+        words = words[1:]
+    return words[0]
+
+
 def build_certificate_email(
-    certificate: Certificate, pdf_bytes: bytes, *, reply_to: str = ""
+    certificate: Certificate,
+    pdf_bytes: bytes,
+    *,
+    recipient: str = "",
+    reply_to: str = "",
+    paragraph: str = "",
+    message_id: str = "",
 ) -> EmailMultiAlternatives:
     """The message telling a learner their certificate is ready, with the PDF attached."""
     holder = single_line(certificate.holder_name)
     context = {
         "certificate": certificate,
-        "first_name": holder.split(" ")[0] if holder else "",
+        "first_name": greeting_name(holder),
+        "score": f"{certificate.score.normalize():f}%"
+        if certificate.score is not None and certificate.template_family in ("achievement", "assessment")
+        else "",
+        "custom_fields": [(single_line(label), single_line(value)) for label, value in certificate.custom_fields],
+        "paragraph": paragraph.strip(),
         "verify_url": certificate.verify_url,
         "dashboard_url": settings.SITE_URL + reverse("learners:dashboard"),
+        "download_url": settings.SITE_URL + reverse("learners:download", args=[certificate.pk]),
         "linkedin_url": linkedin_add_to_profile_url(certificate),
+        "linkedin_share_url": linkedin_share_url(certificate),
     }
-    subject = single_line(f"Your certificate for {certificate.course_title}")
+    headers = {"X-Laurel-Certificate": certificate.code}
+    if message_id:
+        headers["Message-ID"] = message_id
     message = EmailMultiAlternatives(
-        subject=subject,
+        subject=single_line(f"Your certificate for {certificate.course_title}"),
         body=render_to_string("emails/certificate.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[str(Address(display_name=holder, addr_spec=single_line(certificate.recipient_email)))],
-        reply_to=[reply_to] if reply_to else None,
-        headers={"X-Laurel-Certificate": certificate.code},
+        to=[str(Address(display_name=holder, addr_spec=single_line(recipient or certificate.recipient_email)))],
+        reply_to=[single_line(reply_to)] if reply_to else None,
+        headers=headers,
     )
     message.attach_alternative(render_to_string("emails/certificate.html", context), "text/html")
     message.attach(f"certificate-{certificate.display_code}.pdf", pdf_bytes, "application/pdf")

@@ -145,3 +145,96 @@ class CertificateEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("certificate events are append-only")
+
+
+class Purpose(models.TextChoices):
+    FIRST_SEND = "first_send", "First send"
+    RESEND = "resend", "Resend"
+    REISSUE_NOTICE = "reissue_notice", "Reissue notice"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"  # claimed by one worker; never sent twice
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Delivery(models.Model):
+    """One email of one certificate version to one address for one purpose: claimed, then sent once."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="deliveries")
+    recipient = models.CharField(max_length=254)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.FIRST_SEND)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    esp_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    # What the ESP told us afterwards (anymail tracking webhooks).
+    tracking_status = models.CharField(max_length=20, blank=True)  # delivered / bounced / complained / ...
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            # A first send (or reissue notice) exists once per version and address, however often a
+            # task runs; resends are explicit requests, each its own record.
+            models.UniqueConstraint(
+                fields=["certificate", "recipient", "purpose"],
+                condition=~Q(purpose="resend"),
+                name="delivery_once_per_purpose",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} of {self.certificate_id} to {self.recipient}: {self.status}"
+
+    @property
+    def message_id(self) -> str:
+        """The same Message-ID on every try, so a receiving server can drop a duplicate."""
+        return f"<laurel-delivery-{self.pk}@{settings.SITE_URL.split('//')[-1].split('/')[0].split(':')[0]}>"
+
+
+class TrackingEvent(models.Model):
+    """An ESP event we processed, kept so a webhook delivered twice changes things once."""
+
+    event_key = models.CharField(max_length=200, unique=True)
+    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    event_type = models.CharField(max_length=30)
+    esp_message_id = models.CharField(max_length=200, blank=True)
+    recipient = models.CharField(max_length=254, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.recipient}"
+
+
+class SuppressedAddress(models.Model):
+    """An address that bounced or complained: not mailed again until the learner's email changes."""
+
+    email = models.CharField(max_length=254, unique=True)
+    reason = models.CharField(max_length=30)
+    description = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "suppressed addresses"
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.reason})"

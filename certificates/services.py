@@ -19,8 +19,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.validators import validate_email
-from django.db import transaction
-from django.db.models import Max
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -39,7 +39,18 @@ from .errors import (
     CertificateNotHeld,
     CertificateStillHasProblems,
 )
-from .models import Certificate, CertificateEvent, Status, pdf_upload_to, preview_upload_to
+from .models import (
+    Certificate,
+    CertificateEvent,
+    Delivery,
+    DeliveryStatus,
+    Purpose,
+    Status,
+    SuppressedAddress,
+    pdf_upload_to,
+    preview_upload_to,
+)
+from .ratelimit import rate_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +60,7 @@ UNPRINTABLE_NAME = "name has characters the certificate fonts cannot print: {cha
 UNPRINTABLE_TEXT = "{what} has characters the certificate fonts cannot print: {chars}"
 BAD_CUSTOM_FIELDS = "{what} custom fields must be an object of label: value"
 AWAITING_REVIEW = "awaiting manual review ({reason})"
+ADDRESS_SUPPRESSED = "{email} {reason} earlier: not mailed again until the learner's email is corrected"
 SEND_INTERRUPTED = "the worker stopped while sending; the email may or may not have gone out: check, then resend"
 
 # Exceptions that mean "this address will never work": retrying would only annoy the provider.
@@ -328,72 +340,168 @@ def certificate_render(*, certificate_id: int) -> Certificate:
         raise
 
 
+def _current_recipient(certificate: Certificate) -> str:
+    """Where the learner reads mail now: a changed address wins over the one at issue, if valid."""
+    current = certificate.enrollment.learner.email
+    if current != certificate.recipient_email and not _data_problems(
+        holder_name=certificate.holder_name, email=current
+    ):
+        Certificate.objects.filter(pk=certificate.pk).update(recipient_email=current)
+        certificate.recipient_email = current
+    return certificate.recipient_email
+
+
 def certificate_email(*, certificate_id: int) -> bool:
     """Email a rendered certificate to its holder, exactly once; returns whether this call sent it."""
-    # Claim first, in its own committed UPDATE: of two workers, only one moves RENDERED -> SENDING.
-    claimed = Certificate.objects.filter(pk=certificate_id, status=Status.RENDERED).update(
-        status=Status.SENDING, updated_at=timezone.now()
+    certificate = Certificate.objects.select_related("enrollment__learner").get(pk=certificate_id)
+    if certificate.status != Status.RENDERED:
+        return False
+    try:
+        with transaction.atomic():
+            delivery, _ = Delivery.objects.get_or_create(
+                certificate=certificate, recipient=_current_recipient(certificate), purpose=Purpose.FIRST_SEND
+            )
+    except IntegrityError:  # another worker created it a moment ago
+        delivery = Delivery.objects.get(
+            certificate=certificate, recipient=certificate.recipient_email, purpose=Purpose.FIRST_SEND
+        )
+    return delivery_send(delivery_id=delivery.pk)
+
+
+def delivery_send(*, delivery_id: int) -> bool:
+    """Send one delivery if it is due; returns whether this call sent it. Safe to run twice at once.
+
+    The delivery is claimed (QUEUED -> SENDING in one UPDATE) before anything is sent: of two workers
+    only one sends, and a worker that dies mid-send leaves it SENDING for the sweep to report, never
+    to resend. Transient failures go back to QUEUED with a growing delay; permanent ones fail.
+    """
+    now = timezone.now()
+    claimed = (
+        Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     )
     if not claimed:
         return False
-    certificate = Certificate.objects.select_related("enrollment__course__organisation", "enrollment__learner").get(
-        pk=certificate_id
-    )
-    current_email = certificate.enrollment.learner.email
-    if current_email != certificate.recipient_email and not _data_problems(
-        holder_name=certificate.holder_name, email=current_email
-    ):
-        # The learner's address changed since issue: the email goes where they read mail now.
-        certificate.recipient_email = current_email
-        Certificate.objects.filter(pk=certificate_id).update(recipient_email=current_email)
+    delivery = Delivery.objects.select_related(
+        "certificate__enrollment__course__organisation", "certificate__enrollment__learner"
+    ).get(pk=delivery_id)
+    certificate = delivery.certificate
+    suppressed = SuppressedAddress.objects.filter(email__iexact=delivery.recipient).first()
+    if suppressed is not None:
+        _delivery_failed(delivery, ADDRESS_SUPPRESSED.format(reason=suppressed.reason, email=delivery.recipient))
+        return False
+    if certificate.status in (Status.REVOKED, Status.HELD):
+        _delivery_failed(delivery, f"certificate is {certificate.status}: not sent")
+        return False
     try:
         with certificate.pdf.open("rb") as handle:
             data = handle.read()
-        reply_to = certificate.enrollment.course.organisation.reply_to_email
-        build_certificate_email(certificate, data, reply_to=reply_to).send()
+        course = certificate.enrollment.course
+        message = build_certificate_email(
+            certificate,
+            data,
+            recipient=delivery.recipient,
+            reply_to=course.organisation.reply_to_email,
+            paragraph=course.email_paragraph,
+            message_id=delivery.message_id,
+        )
+        message.metadata = {"delivery_id": str(delivery.pk)}  # returned by anymail tracking events
+        rate_limiter.wait()
+        message.send()
     except PERMANENT_EMAIL_ERRORS as exc:
-        with transaction.atomic():
-            Certificate.objects.filter(pk=certificate_id, status=Status.SENDING).update(
-                status=Status.DELIVERY_FAILED,
-                status_reason=f"recipient refused: {exc}"[:500],
-                updated_at=timezone.now(),
-            )
-            _log(certificate, "email_failed", f"permanent: {exc}")
+        _delivery_failed(delivery, f"recipient refused: {exc}")
         return False
     except Exception as exc:
-        logger.exception("emailing certificate %s failed", certificate_id)
-        _record_failure(
-            certificate_id=certificate_id,
-            step="email",
-            error=exc,
-            expected=Status.SENDING,
-            retry=Status.RENDERED,
-            final=Status.DELIVERY_FAILED,
-        )
+        logger.warning("delivery %s failed (try %s): %s", delivery_id, delivery.attempts, exc)
+        _delivery_retry_or_fail(delivery, exc)
         return False
+    anymail_status = getattr(message, "anymail_status", None)
     with transaction.atomic():
-        now = timezone.now()
-        # Only SENDING becomes EMAILED: a revocation that landed during the send must stand.
-        Certificate.objects.filter(pk=certificate_id, status=Status.SENDING).update(
-            status=Status.EMAILED, status_reason="", attempts=0, updated_at=now
+        sent_at = timezone.now()
+        Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
+            status=DeliveryStatus.SENT,
+            sent_at=sent_at,
+            last_error="",
+            esp_message_id=(getattr(anymail_status, "message_id", None) or "")[:200],
         )
-        Certificate.objects.filter(pk=certificate_id).update(emailed_at=now)
-        _log(certificate, "emailed", f"to {certificate.recipient_email}")
+        # Only RENDERED becomes EMAILED: a revocation that landed during the send must stand.
+        Certificate.objects.filter(pk=certificate.pk, status__in=[Status.RENDERED, Status.DELIVERY_FAILED]).update(
+            status=Status.EMAILED, status_reason="", attempts=0, updated_at=sent_at
+        )
+        Certificate.objects.filter(pk=certificate.pk).update(emailed_at=sent_at)
+        _log(certificate, "emailed", f"{delivery.get_purpose_display().lower()} to {delivery.recipient}")
     return True
 
 
-def certificate_email_resend(*, certificate_ids: list[int], by) -> int:
-    """Staff ask for the email again (after a failure, or on request); returns how many were queued."""
+def _delivery_failed(delivery: Delivery, reason: str) -> None:
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED, last_error=reason[:500])
+        if delivery.purpose == Purpose.FIRST_SEND:
+            Certificate.objects.filter(pk=delivery.certificate_id, status=Status.RENDERED).update(
+                status=Status.DELIVERY_FAILED, status_reason=reason[:500], updated_at=timezone.now()
+            )
+        _log(delivery.certificate, "email_failed", reason, delivery=delivery.pk)
+
+
+def _delivery_retry_or_fail(delivery: Delivery, error: Exception) -> None:
+    reason = f"{type(error).__name__}: {error}"[:500]
+    if delivery.attempts >= settings.EMAIL_MAX_ATTEMPTS:
+        _delivery_failed(delivery, f"gave up after {delivery.attempts} tries; last: {reason}")
+        return
+    delay = min(settings.EMAIL_RETRY_BASE_SECONDS * 2 ** (delivery.attempts - 1), 3600)
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
+            status=DeliveryStatus.QUEUED, last_error=reason, next_attempt_at=timezone.now() + timedelta(seconds=delay)
+        )
+        _log(delivery.certificate, "email_retry", f"try {delivery.attempts} failed, next in {delay}s: {reason}")
+
+
+class ResendLimitReached(CertificateError, PermissionError):
+    pass
+
+
+RESEND_LIMIT = "you have asked for this email {count} times today; please try again tomorrow"
+
+
+def certificate_email_resend(*, certificate_ids: list[int], by, learner_request: bool = False) -> int:
+    """Email certificates again to their holders' current addresses; returns how many were queued.
+
+    Staff may resend any number; a learner asking from the dashboard gets a few a day.
+    """
     queued = 0
     for certificate_id in certificate_ids:
         with transaction.atomic():
-            certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
-            if certificate.status not in (Status.EMAILED, Status.DELIVERY_FAILED):
-                continue  # held, revoked, or already on its way
-            certificate.status, certificate.status_reason, certificate.attempts = Status.RENDERED, "", 0
-            certificate.save(update_fields=["status", "status_reason", "attempts", "updated_at"])
-            _log(certificate, "resend_requested", actor=by)
-            _enqueue_after_commit("certificates.tasks.certificate_email_task", certificate.pk)
+            certificate = (
+                Certificate.objects.select_for_update().select_related("enrollment__learner").get(pk=certificate_id)
+            )
+            if (
+                certificate.status not in (Status.EMAILED, Status.DELIVERY_FAILED, Status.RENDERED)
+                or not certificate.pdf
+            ):
+                continue  # held, revoked, superseded or not rendered yet
+            if learner_request:
+                since = timezone.now() - timedelta(days=1)
+                count = Delivery.objects.filter(
+                    certificate__enrollment__learner=certificate.enrollment.learner,
+                    purpose=Purpose.RESEND,
+                    created_at__gte=since,
+                ).count()
+                if count >= settings.LEARNER_RESENDS_PER_DAY:
+                    raise ResendLimitReached(RESEND_LIMIT.format(count=count))
+            delivery = Delivery.objects.create(
+                certificate=certificate,
+                recipient=_current_recipient(certificate),
+                purpose=Purpose.RESEND,
+                requested_by=by if getattr(by, "pk", None) else None,
+            )
+            _log(
+                certificate,
+                "resend_requested",
+                f"to {delivery.recipient}",
+                actor=by if getattr(by, "pk", None) else None,
+            )
+            _enqueue_after_commit("certificates.tasks.delivery_send_task", delivery.pk)
             queued += 1
     return queued
 
@@ -431,7 +539,7 @@ def certificate_revoke(*, certificate_id: int, by, reason: str) -> Certificate:
 def pipeline_sweep() -> dict[str, int]:
     """Re-nudge work that has waited too long: the queue may lose a task, the database never does."""
     cutoff = timezone.now() - timedelta(seconds=settings.CERTIFICATE_STUCK_AFTER)
-    counts = {"issue": 0, "render": 0, "email": 0, "interrupted": 0}
+    counts = {"issue": 0, "render": 0, "email": 0, "retry": 0, "interrupted": 0}
     pending = Enrollment.objects.filter(
         completed_at__isnull=False, decision=Decision.PENDING, updated_at__lt=cutoff
     ).values_list("pk", flat=True)
@@ -447,15 +555,19 @@ def pipeline_sweep() -> dict[str, int]:
         ):
             async_task(task, certificate_id)
             counts[key] += 1
+    for delivery_id in Delivery.objects.filter(
+        status=DeliveryStatus.QUEUED, next_attempt_at__lte=timezone.now()
+    ).values_list("pk", flat=True):
+        async_task("certificates.tasks.delivery_send_task", delivery_id)
+        counts["retry"] += 1
     # A send that never finished is not retried: a doubled email is worse than asking staff.
     interrupted_cutoff = timezone.now() - timedelta(seconds=settings.CERTIFICATE_STUCK_AFTER * 5)
-    for certificate in Certificate.objects.filter(status=Status.SENDING, updated_at__lt=interrupted_cutoff):
-        with transaction.atomic():
-            if Certificate.objects.filter(pk=certificate.pk, status=Status.SENDING).update(
-                status=Status.DELIVERY_FAILED, status_reason=SEND_INTERRUPTED, updated_at=timezone.now()
-            ):
-                _log(certificate, "email_interrupted", SEND_INTERRUPTED)
-                counts["interrupted"] += 1
+    for delivery in Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=interrupted_cutoff):
+        if Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
+            status=DeliveryStatus.FAILED, last_error=SEND_INTERRUPTED
+        ):
+            _delivery_failed(delivery, SEND_INTERRUPTED)
+            counts["interrupted"] += 1
     return counts
 
 

@@ -22,6 +22,10 @@ def certificate_email_task(certificate_id: int) -> bool:
     return services.certificate_email(certificate_id=certificate_id)
 
 
+def delivery_send_task(delivery_id: int) -> bool:
+    return services.delivery_send(delivery_id=delivery_id)
+
+
 def pipeline_sweep_task() -> dict[str, int]:
     return services.pipeline_sweep()
 

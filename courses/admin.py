@@ -28,6 +28,7 @@ class CourseAdmin(admin.ModelAdmin):
         (None, {"fields": ["organisation", "slug", "title", "preview_links"]}),
         ("Issuance", {"fields": ["issuance_rule", "threshold"]}),
         ("Certificate", {"fields": ["template_family", "instructor_name", "instructor_title", "signature"]}),
+        ("Email", {"fields": ["email_paragraph"]}),
         ("Branding (blank: the organisation's)", {"fields": ["accent_color", "page_size", "locale"]}),
         ("Cohort and custom fields", {"fields": ["cohort_name", "cohort_start", "cohort_end", "custom_fields"]}),
     ]

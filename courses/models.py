@@ -107,6 +107,9 @@ class Course(models.Model):
     signature = models.ImageField(
         upload_to="branding/signatures/", blank=True, help_text="The instructor's signature (PNG, transparent)."
     )
+    email_paragraph = models.TextField(
+        blank=True, help_text="An optional paragraph for the certificate email, e.g. a line about the final project."
+    )
     cohort_name = models.CharField(max_length=200, blank=True, help_text="e.g. Spring 2026 cohort")
     cohort_start = models.DateField(null=True, blank=True)
     cohort_end = models.DateField(null=True, blank=True)

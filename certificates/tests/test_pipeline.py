@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from certificates import services, tasks
 from certificates.errors import CertificateStillHasProblems
-from certificates.models import Certificate, CertificateEvent, Status
+from certificates.models import Certificate, CertificateEvent, Delivery, DeliveryStatus, Status
 from certificates.tests.factories import issued_certificate, rendered_certificate
 from courses.tests.factories import CourseFactory
 from learners.models import Decision
@@ -164,7 +164,8 @@ def test_issued_certificate_is_frozen_against_course_and_learner_edits(run_on_co
     assert (certificate.course_title, certificate.holder_name) == ("Old Title", "Anna Kuznetsova")
 
 
-def test_transient_email_failure_retries_then_sends(monkeypatch, mailoutbox):
+def test_transient_email_failure_retries_later_then_sends(monkeypatch, mailoutbox, settings):
+    settings.EMAIL_RETRY_BASE_SECONDS = 60
     certificate = rendered_certificate()
     calls = {"n": 0}
     real_send = mail.EmailMessage.send
@@ -177,12 +178,15 @@ def test_transient_email_failure_retries_then_sends(monkeypatch, mailoutbox):
 
     monkeypatch.setattr(mail.EmailMessage, "send", flaky_send)
     assert services.certificate_email(certificate_id=certificate.pk) is False
+    delivery = Delivery.objects.get(certificate=certificate)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.QUEUED, 1)
+    assert "SMTP server down" in delivery.last_error
+    assert services.certificate_email(certificate_id=certificate.pk) is False  # not due yet: backoff
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        assert services.pipeline_sweep()["retry"] == 1
+    delivery.refresh_from_db()
     certificate.refresh_from_db()
-    assert (certificate.status, certificate.attempts) == (Status.RENDERED, 1)
-    assert "SMTP server down" in certificate.status_reason
-    assert services.certificate_email(certificate_id=certificate.pk) is True
-    certificate.refresh_from_db()
-    assert (certificate.status, certificate.attempts) == (Status.EMAILED, 0)
+    assert (delivery.status, delivery.attempts, certificate.status) == (DeliveryStatus.SENT, 2, Status.EMAILED)
     assert len(mailoutbox) == 1
 
 
@@ -200,15 +204,26 @@ def test_permanent_email_failure_does_not_retry(monkeypatch, mailoutbox):
     assert services.certificate_email(certificate_id=certificate.pk) is False  # nothing left to claim
 
 
-def test_email_gives_up_after_the_attempt_limit(monkeypatch, settings):
-    settings.CERTIFICATE_MAX_ATTEMPTS = 2
+def test_email_gives_up_after_the_attempt_limit_with_growing_delays(monkeypatch, settings):
+    settings.EMAIL_MAX_ATTEMPTS = 3
+    settings.EMAIL_RETRY_BASE_SECONDS = 60
     certificate = rendered_certificate()
     monkeypatch.setattr(mail.EmailMessage, "send", lambda self, *a, **k: (_ for _ in ()).throw(TimeoutError("slow")))
     services.certificate_email(certificate_id=certificate.pk)
-    services.certificate_email(certificate_id=certificate.pk)
+    delivery = Delivery.objects.get()
+    delays, tried_at = [], timezone.now()
+    for _ in range(2):
+        delivery.refresh_from_db()
+        delays.append(round((delivery.next_attempt_at - tried_at).total_seconds() / 60))
+        tried_at = delivery.next_attempt_at + timedelta(seconds=1)
+        with time_machine.travel(tried_at):
+            services.delivery_send(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
     certificate.refresh_from_db()
+    assert delays == [1, 2]
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 3)
+    assert delivery.last_error.startswith("gave up after 3 tries")
     assert certificate.status == Status.DELIVERY_FAILED
-    assert certificate.status_reason.startswith("gave up after 2 tries")
 
 
 def test_render_failure_is_counted_and_retried(monkeypatch):
@@ -230,15 +245,20 @@ def test_sweep_renudges_stuck_work_and_never_resends_an_interrupted_send(run_on_
     stuck_render = services.certificate_issue_for_enrollment(enrollment_id=EnrollmentFactory().pk)
     stuck_email = rendered_certificate()
     interrupted = rendered_certificate()
-    Certificate.objects.filter(pk=interrupted.pk).update(status=Status.SENDING)
+    delivery = Delivery.objects.create(
+        certificate=interrupted, recipient=interrupted.recipient_email, status=DeliveryStatus.SENDING,
+        claimed_at=timezone.now(), attempts=1,
+    )
 
     with time_machine.travel(timezone.now() + timedelta(minutes=10)), run_on_commit():
         counts = services.pipeline_sweep()
-    assert counts == {"issue": 1, "render": 1, "email": 1, "interrupted": 1}
+    assert counts == {"issue": 1, "render": 1, "email": 2, "retry": 0, "interrupted": 1}
     for certificate in (Certificate.objects.get(enrollment=lost_completion), stuck_render, stuck_email):
         certificate.refresh_from_db()
         assert certificate.status == Status.EMAILED
+    delivery.refresh_from_db()
     interrupted.refresh_from_db()
+    assert (delivery.status, delivery.last_error) == (DeliveryStatus.FAILED, services.SEND_INTERRUPTED)
     assert (interrupted.status, interrupted.status_reason) == (Status.DELIVERY_FAILED, services.SEND_INTERRUPTED)
     assert len(mailoutbox) == 3
 
@@ -247,7 +267,7 @@ def test_sweep_leaves_fresh_work_alone(settings):
     settings.CERTIFICATE_STUCK_AFTER = 60
     EnrollmentFactory()
     services.certificate_issue_for_enrollment(enrollment_id=EnrollmentFactory().pk)
-    assert services.pipeline_sweep() == {"issue": 0, "render": 0, "email": 0, "interrupted": 0}
+    assert services.pipeline_sweep() == {"issue": 0, "render": 0, "email": 0, "retry": 0, "interrupted": 0}
 
 
 def test_approving_a_certificate_with_bad_data_says_why(run_on_commit):

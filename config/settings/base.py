@@ -158,6 +158,16 @@ CERTIFICATE_STUCK_AFTER = env.int("CERTIFICATE_STUCK_AFTER", default=120)
 #: How many times the pipeline tries a step before holding the certificate for staff.
 CERTIFICATE_MAX_ATTEMPTS = env.int("CERTIFICATE_MAX_ATTEMPTS", default=5)
 
+# --- Email delivery -----------------------------------------------------------------------------
+#: Tries per email before it is marked failed (transient errors only; refusals fail at once).
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=5)
+#: First retry delay in seconds; it doubles each try (capped at an hour). The sweep runs each minute.
+EMAIL_RETRY_BASE_SECONDS = env.int("EMAIL_RETRY_BASE_SECONDS", default=60)
+#: Sends per second from each worker process (0: unlimited). Provider limit / number of processes.
+EMAIL_MAX_PER_SECOND = env.float("EMAIL_MAX_PER_SECOND", default=0)
+#: How many times a day a learner may ask for their certificate email again.
+LEARNER_RESENDS_PER_DAY = env.int("LEARNER_RESENDS_PER_DAY", default=3)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
