@@ -20,7 +20,15 @@ from typing import BinaryIO
 
 from charset_normalizer import from_bytes
 
-from .ingest import CompletionRecord, RecordError, clean_email, parse_completed, parse_datetime, parse_percent
+from .ingest import (
+    CompletionRecord,
+    RecordError,
+    check_length,
+    clean_email,
+    parse_completed,
+    parse_datetime,
+    parse_percent,
+)
 
 LAYOUTS = ("generic", "moodle", "canvas", "openedx", "learndash")
 OUR_FIELDS = (
@@ -95,7 +103,8 @@ LAYOUT_SPECS = {
             "last_name": ["surname", "last name"],
             "email": ["email address"],
             "completed_at": ["course complete", "completion date", "date completed", "time completed"],
-            "score": ["course total (percentage)", "course total (real)", "course total"],
+            # Only the percentage display: "(Real)" is points, out of whatever the course totals.
+            "score": ["course total (percentage)"],
             "cohort": ["group", "groups"],
         },
         ignore=frozenset({"institution", "department", "last downloaded from this course", "city/town", "country"}),
@@ -221,27 +230,69 @@ class Row:
     error: str = ""
 
 
-def open_export(handle: BinaryIO) -> tuple[io.TextIOWrapper, str, str]:
-    """Text stream, encoding and delimiter of a CSV export; raises ``FileError`` when unusable."""
+MAX_RECORD_LINES = 50  # a quoted cell longer than this is a quote that was never closed
+
+
+def open_export(handle: BinaryIO, encoding: str = "") -> tuple[io.TextIOWrapper, str, str]:
+    """Text stream, encoding and delimiter of a CSV export; raises ``FileError`` when unusable.
+
+    The whole file is read once before anything is imported (decoding, and a quote that is never
+    closed), so a file that is unusable past its first rows imports nothing rather than half.
+    """
     sample = handle.read(_SAMPLE_BYTES)
     if not sample.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
         raise FileError("the file is empty")
     if sample[:4] == b"PK\x03\x04" or sample[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise FileError("this is a spreadsheet (xlsx/xls), not a CSV: save it as CSV first")
-    encoding = detect_encoding(sample)
-    handle.seek(0)
-    stream = io.TextIOWrapper(handle, encoding=encoding, newline="", errors="strict")
     try:
-        text_sample = sample.decode(encoding, errors="ignore")
+        encoding = codecs.lookup(encoding).name if encoding else _whole_file_encoding(handle, detect_encoding(sample))
     except LookupError as exc:
-        raise FileError(f"unknown encoding {encoding}") from exc
+        raise FileError(f"unknown encoding {encoding!r}") from exc
+    text_sample = sample.decode(encoding, errors="ignore")
     first_lines = "\n".join(text_sample.splitlines()[:20])
     try:
         delimiter = csv.Sniffer().sniff(first_lines, delimiters=",;\t|").delimiter
     except csv.Error:
         header = text_sample.splitlines()[0] if text_sample.splitlines() else ""
         delimiter = max(",;\t", key=header.count) if header else ","
-    return stream, encoding, delimiter
+    _check_structure(handle, encoding, delimiter)
+    handle.seek(0)
+    return io.TextIOWrapper(handle, encoding=encoding, newline="", errors="strict"), encoding, delimiter
+
+
+def _whole_file_encoding(handle: BinaryIO, guess: str) -> str:
+    """Confirm the guess over the whole file; a UTF-8 guess that fails further on is Windows-1252."""
+    candidates = [guess, "cp1252"] if guess == "utf-8" else [guess]
+    for candidate in candidates:
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder(candidate)()
+        line = 1
+        try:
+            while chunk := handle.read(1 << 20):
+                line += decoder.decode(chunk).count("\n")
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return candidate
+    raise FileError(f"near line {line}: the file is not valid {guess} text (pass --encoding if you know it)")
+
+
+def _check_structure(handle: BinaryIO, encoding: str, delimiter: str) -> None:
+    handle.seek(0)
+    stream = io.TextIOWrapper(handle, encoding=encoding, newline="", errors="replace")
+    try:
+        reader = csv.reader(stream, delimiter=delimiter)
+        previous = 0
+        for _ in reader:
+            if reader.line_num - previous > MAX_RECORD_LINES:
+                raise FileError(
+                    f"line {previous + 1}: a quoted cell runs over {MAX_RECORD_LINES} lines: is a quote never closed?"
+                )
+            previous = reader.line_num
+    except csv.Error as exc:
+        raise FileError(f"line {reader.line_num}: {exc}") from exc
+    finally:
+        stream.detach()  # leave the file open for the real read
 
 
 def _field_mapping(layout: Layout, headers: list[str], overrides: dict[str, str]) -> dict[str, str]:
@@ -269,12 +320,13 @@ def read_records(
     layout: str = "auto",
     course: str = "",
     mapping: dict[str, str] | None = None,
+    encoding: str = "",
     default_tz: tzinfo,
     now: datetime,
     lms: str = "default",
 ) -> tuple[ParsedFile, Iterator[Row]]:
     """Parse the header (raising ``FileError`` if the file is unusable) and return a row iterator."""
-    stream, encoding, delimiter = open_export(handle)
+    stream, encoding, delimiter = open_export(handle, encoding)
     reader = csv.reader(stream, delimiter=delimiter)
     try:
         raw_headers = next(reader, None)
@@ -336,6 +388,10 @@ def _record(spec: Layout, fields, values, cells, extra, *, course, tz, now, lms)
     learner_id = get("learner_id")
     if not learner_id:
         raise RecordError("missing learner id")
+    check_length("learner id", learner_id)
+    check_length("course", course or get("course"))
+    check_length("cohort", get("cohort"))
+    check_length("preferred name", get("preferred_name"))
     full_name = get("full_name")
     if spec.name_last_first and "," in full_name:
         last, first = (part.strip() for part in full_name.split(",", 1))
@@ -367,7 +423,7 @@ def _record(spec: Layout, fields, values, cells, extra, *, course, tz, now, lms)
         completed_at=completed_at,
         # Canvas's login id is an email only at some schools.
         email=clean_email(get("email")) if "@" in get("email") or spec.name != "canvas" else "",
-        full_name=full_name,
+        full_name=check_length("name", full_name),
         preferred_name=get("preferred_name"),
         lms=lms,
         course_title=get("course_title"),

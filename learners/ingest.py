@@ -17,6 +17,15 @@ class RecordError(ValueError):
     """A record we cannot take; the message is shown to the person who sent it."""
 
 
+MAX_LENGTHS = {"learner id": 200, "email": 254, "name": 300, "preferred name": 300, "course": 200, "cohort": 200}
+
+
+def check_length(label: str, value: str) -> str:
+    if len(value) > MAX_LENGTHS[label]:
+        raise RecordError(f"{label} longer than {MAX_LENGTHS[label]} characters")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class CompletionRecord:
     learner_id: str
@@ -93,7 +102,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def clean_email(value: str) -> str:
-    value = (value or "").strip()
+    value = check_length("email", (value or "").strip())
     if value and not _EMAIL.match(value):
         raise RecordError(f"invalid email {value!r}")
     return value.lower() if value else ""
@@ -127,7 +136,7 @@ def record_from_json(payload: object, *, default_lms: str = "default") -> Comple
             if required:
                 raise RecordError(f"missing {name}")
             return ""
-        if not isinstance(value, str | int):
+        if isinstance(value, bool) or not isinstance(value, str | int):
             raise RecordError(f"{name} must be a string")
         return str(value).strip()
 
@@ -150,6 +159,11 @@ def record_from_json(payload: object, *, default_lms: str = "default") -> Comple
     for name in ("score", "attendance"):
         if payload.get(name) is not None and isinstance(payload[name], bool | dict | list):
             raise RecordError(f"{name} must be a number")
+    check_length("learner id", learner_id)
+    check_length("course", course_key)
+    check_length("name", text("name"))
+    check_length("preferred name", text("preferred_name"))
+    check_length("cohort", text("cohort"))
     return CompletionRecord(
         learner_id=learner_id,
         course_key=course_key,

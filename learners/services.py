@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import logging
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +16,7 @@ from typing import BinaryIO
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from courses.models import IssuanceRule
 from courses.rules import Decision as RuleDecision
 from courses.selectors import course_by_key
 from courses.services import CourseError, course_get_or_create_from_import
@@ -21,6 +25,8 @@ from .csv_import import FileError, read_records, rejected_rows_writer
 from .ingest import CompletionRecord
 from .models import CompletionSource, Decision, Enrollment, Learner, LearnerEmailChange, WebhookEvent
 from .signals import completion_recorded, completions_recorded
+
+logger = logging.getLogger(__name__)
 
 
 class LearnerError(ValueError):
@@ -271,6 +277,7 @@ def completions_import(
     layout: str = "auto",
     course: str = "",
     mapping: dict[str, str] | None = None,
+    encoding: str = "",
     create_courses: bool = False,
     dry_run: bool = False,
     errors_path: Path | None = None,
@@ -291,9 +298,15 @@ def completions_import(
         course=course,
         mapping=mapping,
         lms=lms,
+        encoding=encoding,
         default_tz=timezone.get_current_timezone(),
         now=timezone.now(),
     )
+    if parsed.layout == "canvas" and course and course_by_key(course).issuance_rule == IssuanceRule.ON_COMPLETION:
+        raise FileError(
+            "a Canvas gradebook has no completion status: every student with a score would count as "
+            "complete. Import it for a course with a minimum-score rule, or add a status column."
+        )
     report = ImportReport(layout=parsed.layout, encoding=parsed.encoding, dry_run=dry_run)
     errors_file, errors = rejected_rows_writer(errors_path, parsed.headers) if errors_path else (None, None)
     try:
@@ -379,7 +392,10 @@ def _ingest_batch(records, *, create_courses: bool, courses: dict) -> list:
         if key not in courses:
             course = course_by_key(key)
             if course is None and create_courses and key:
-                course = course_get_or_create_from_import(key=key, title=record.course_title)
+                try:
+                    course = course_get_or_create_from_import(key=key, title=record.course_title)
+                except CourseError:
+                    course = None  # reported per row below, like any unknown course
             courses[key] = course
     wanted: dict[str, set[str]] = {}
     for _row, record in records:
@@ -415,7 +431,7 @@ def _ingest_batch(records, *, create_courses: bool, courses: dict) -> list:
             learner = new_learners[key] = Learner(lms=key[0], external_id=key[1], **values)
             learner_changed = True
         elif changes := _learner_changes(learner, values, keep_blank=True):
-            if "email" in changes and learner.pk:
+            if "email" in changes:  # a learner new in this batch gets its history too
                 email_changes.append(
                     LearnerEmailChange(
                         learner=learner,
@@ -485,7 +501,7 @@ def webhook_completion_receive(*, webhook_id: str, payload: dict, record: Comple
     """
     try:
         with transaction.atomic():
-            event = WebhookEvent.objects.create(webhook_id=webhook_id[:200], payload=payload)
+            event = WebhookEvent.objects.create(webhook_id=webhook_id, payload=payload)
     except IntegrityError:
         return WebhookReceipt(duplicate=True)  # a replay, or a concurrent retry that lost the race
     result = completion_ingest(record=record, source=CompletionSource.WEBHOOK)
@@ -494,31 +510,52 @@ def webhook_completion_receive(*, webhook_id: str, payload: dict, record: Comple
     return WebhookReceipt(duplicate=False, result=result)
 
 
+DROP_FOLDER_SETTLE_SECONDS = 120  # a file still being written is left for the next run
+DROP_FOLDER_STALE_SECONDS = 3600  # a claimed file with no report by then was interrupted
+
+
 def completions_import_drop_folder(*, directory: Path) -> list[tuple[str, str]]:
     """Import every CSV waiting in the drop folder, once each; returns (file, summary) pairs.
 
     A file is claimed by renaming it into ``processing/`` (atomic on one filesystem, so two workers
-    never take the same file) and ends in ``processed/`` with its report and rejected rows beside it,
-    so the schedule never imports it twice.
+    never take the same file) and ends in ``processed/`` (or ``failed/``) with its report and rejected
+    rows beside it, so the schedule never imports it twice. A claim left behind by a worker that died
+    is put back after an hour and imported again, which the import's idempotence makes safe.
     """
-    processing, processed = directory / "processing", directory / "processed"
-    processing.mkdir(parents=True, exist_ok=True)
-    processed.mkdir(parents=True, exist_ok=True)
+    processing, processed, failed = directory / "processing", directory / "processed", directory / "failed"
+    for folder in (processing, processed, failed):
+        folder.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for stale in processing.iterdir():
+        if stale.is_file() and now - stale.stat().st_mtime > DROP_FOLDER_STALE_SECONDS:
+            stale.rename(directory / stale.name.split("-", 1)[-1])
     results = []
-    for path in sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in {".csv", ".txt", ".tsv"}):
+    waiting = sorted(
+        path
+        for path in directory.iterdir()
+        if path.is_file()
+        and path.suffix.lower() in {".csv", ".txt", ".tsv"}
+        and now - path.stat().st_mtime >= DROP_FOLDER_SETTLE_SECONDS
+    )
+    for path in waiting:
         stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
         claimed = processing / f"{stamp}-{path.name}"
         try:
             path.rename(claimed)
         except FileNotFoundError:
             continue  # another worker took it
+        os.utime(claimed)  # the claim's age, for the stale check
         errors_path = processed / f"{claimed.name}.errors.csv"
+        destination = processed
         try:
             with open(claimed, "rb") as handle:
                 summary = completions_import(handle=handle, errors_path=errors_path).summary()
         except FileError as exc:
-            summary = f"file not imported: {exc}"
-        (processed / f"{claimed.name}.report.txt").write_text(summary + "\n", encoding="utf-8")
-        claimed.rename(processed / claimed.name)
+            summary, destination = f"file not imported: {exc}", failed
+        except Exception as exc:  # the report must say why; the file must not vanish
+            logger.exception("importing %s failed", claimed)
+            summary, destination = f"import failed: {type(exc).__name__}: {exc}", failed
+        (destination / f"{claimed.name}.report.txt").write_text(summary + "\n", encoding="utf-8")
+        claimed.rename(destination / claimed.name)
         results.append((path.name, summary))
     return results

@@ -246,8 +246,11 @@ def test_sweep_renudges_stuck_work_and_never_resends_an_interrupted_send(run_on_
     stuck_email = rendered_certificate()
     interrupted = rendered_certificate()
     delivery = Delivery.objects.create(
-        certificate=interrupted, recipient=interrupted.recipient_email, status=DeliveryStatus.SENDING,
-        claimed_at=timezone.now(), attempts=1,
+        certificate=interrupted,
+        recipient=interrupted.recipient_email,
+        status=DeliveryStatus.SENDING,
+        claimed_at=timezone.now(),
+        attempts=1,
     )
 
     with time_machine.travel(timezone.now() + timedelta(minutes=10)), run_on_commit():

@@ -61,6 +61,8 @@ def test_generic_layout_maps_the_headers_people_use(course, run_on_commit, mailo
     ],
 )
 def test_each_lms_layout_is_detected_and_mapped(course, fixture, layout, completed, not_completed, score):
+    if layout == "canvas":  # a gradebook has no completion status: only for minimum-score courses
+        Course.objects.filter(pk=course.pk).update(issuance_rule="min_score", threshold=70)
     if layout == "openedx":  # Open edX grade reports carry no names: the learners are known already
         Learner.objects.create(external_id="301", full_name="Ada Lovelace", email="ada@example.com")
         Learner.objects.create(external_id="302", full_name="Alan Turing", email="alan@example.com")
@@ -76,7 +78,13 @@ def test_each_lms_layout_is_detected_and_mapped(course, fixture, layout, complet
         assert enrollment(not_completed).completed_at is None
 
 
+def test_canvas_gradebook_is_refused_for_an_on_completion_course(course):
+    with pytest.raises(FileError, match="no completion status"):
+        run_import(FIXTURES / "canvas_gradebook.csv", course="intro-django")
+
+
 def test_canvas_skips_points_possible_and_test_student_and_reorders_names(course):
+    Course.objects.filter(pk=course.pk).update(issuance_rule="min_score", threshold=70)
     Learner.objects.create(external_id="2002", full_name="Alan Turing", email="alan@known.example")
     report = run_import(FIXTURES / "canvas_gradebook.csv", course="intro-django")
     assert (report.read, report.rejected) == (2, 0)
@@ -317,8 +325,14 @@ def _env():
 
 
 def test_drop_folder_imports_each_file_once(course, tmp_path, settings):
+    import os
+    import time
+
     settings.COMPLETIONS_IMPORT_DIR = str(tmp_path)
     (tmp_path / "tuesday.csv").write_bytes((FIXTURES / "generic.csv").read_bytes())
+    (tmp_path / "uploading.csv").write_bytes(b"learner_id,email")  # still being written: left alone
+    old = time.time() - 600
+    os.utime(tmp_path / "tuesday.csv", (old, old))
     from learners.tasks import completions_import_drop_folder_task
 
     [(name, summary)] = completions_import_drop_folder_task()
@@ -363,3 +377,69 @@ def test_duplicate_rows_in_one_file_count_once(course):
     report = run_import(("learner_id,email,name,course,completed_at,score\n" + row + row).encode())
     assert (report.created, report.unchanged) == (1, 1)
     assert Enrollment.objects.count() == 1
+
+
+def test_drop_folder_reports_unusable_files_and_puts_back_abandoned_claims(course, tmp_path, settings):
+    import os
+    import time
+
+    from learners.tasks import completions_import_drop_folder_task
+
+    settings.COMPLETIONS_IMPORT_DIR = str(tmp_path)
+    old = time.time() - 7200
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "processing").mkdir()
+    abandoned = tmp_path / "processing" / "20261120T020000-monday.csv"
+    abandoned.write_bytes((FIXTURES / "generic.csv").read_bytes())  # a worker died importing it
+    for path in (tmp_path / "empty.csv", abandoned):
+        os.utime(path, (old, old))
+    results = dict(completions_import_drop_folder_task())
+    assert results["empty.csv"] == "file not imported: the file is empty"
+    assert "2 created" in results["monday.csv"]
+    assert any(p.name.endswith("empty.csv.report.txt") for p in (tmp_path / "failed").iterdir())
+
+
+def test_encoding_is_checked_over_the_whole_file_not_just_its_start(course):
+    header = "learner_id,email,name,course,completed_at\n"
+    ascii_rows = "".join(f"a{i},a{i}@example.com,Plain Name {i},intro-django,2026-11-20\n" for i in range(2000))
+    data = (header + ascii_rows).encode("ascii") + "late,l@example.com,José Niño,intro-django,2026-11-20\n".encode(
+        "cp1252"
+    )
+    assert len(data) > 64 * 1024
+    report = run_import(data)
+    assert (report.encoding, report.created, report.rejected) == ("cp1252", 2001, 0)
+    assert enrollment("late").learner.full_name == "José Niño"
+
+
+def test_a_quote_never_closed_refuses_the_file_and_imports_nothing(course):
+    rows = "".join(f"q{i},q{i}@example.com,Name {i},intro-django,2026-11-20\n" for i in range(100))
+    data = (
+        "learner_id,email,name,course,completed_at\n" + 'q-x,x@example.com,"Broken,intro-django,2026-11-20\n' + rows
+    ).encode()
+    with pytest.raises(FileError, match="line 2: a quoted cell runs over"):
+        run_import(data)
+    assert not Learner.objects.exists()
+
+
+def test_a_new_learner_twice_in_one_batch_keeps_its_email_history(course):
+    data = (
+        b"learner_id,email,name,course,completed_at\n"
+        b"twice,old@example.com,Tw Ice,intro-django,2026-11-20\n"
+        b"twice,new@example.com,Tw Ice,intro-django,2026-11-20\n"
+    )
+    run_import(data)
+    learner = Learner.objects.get(external_id="twice")
+    assert learner.email == "new@example.com"
+    assert list(learner.email_changes.values_list("old_email", "new_email")) == [("old@example.com", "new@example.com")]
+
+
+def test_too_long_values_and_unsluggable_new_courses_are_rejected_rows_not_crashes(course):
+    data = (
+        "learner_id,email,name,course,completed_at\n"
+        f"{'x' * 201},a@example.com,Ann,intro-django,2026-11-20\n"
+        "u2,b@example.com,Bo,日本語,2026-11-20\n"
+        "u3,c@example.com,Cy,intro-django,2026-11-20\n"
+    ).encode()
+    report = run_import(data, create_courses=True)
+    assert report.rejections == [(2, "learner id longer than 200 characters"), (3, "unknown course 日本語")]
+    assert report.created == 1

@@ -221,3 +221,32 @@ def test_twenty_concurrent_replays_make_one_record_and_one_certificate(course, m
     assert sorted(statuses, key=str) == [200] * 19 + [202], statuses
     assert WebhookEvent.objects.count() == 1 and Enrollment.objects.count() == 1
     assert Certificate.objects.count() == 1 and len(mailoutbox) == 1
+
+
+def test_a_malformed_extra_signature_does_not_hide_a_valid_one(client, course, settings):
+    settings.LMS_WEBHOOK_SECRETS = [NEW_SECRET, SECRET]
+    request = signed(BODY)
+    request["headers"]["webhook-signature"] = "v1,not*base64 v2,whatever " + request["headers"]["webhook-signature"]
+    assert client.post(URL, **request).status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"learner_id": True}, "learner_id must be a string"),
+        ({"learner_id": "x" * 201}, "learner id longer than 200 characters"),
+    ],
+)
+def test_odd_types_and_lengths_are_422_not_500(client, course, change, error):
+    response = client.post(URL, **signed({**BODY, **change}))
+    assert response.status_code == 422 and response.json() == {"error": error}
+
+
+def test_overlong_webhook_id_is_refused_rather_than_truncated(client, course):
+    response = client.post(URL, **signed(BODY, msg_id="m" * 201))
+    assert response.status_code == 401 and "longer than 200" in response.json()["error"]
+
+
+def test_an_empty_configured_secret_counts_as_not_configured(client, course, settings):
+    settings.LMS_WEBHOOK_SECRETS = [""]
+    assert client.post(URL, **signed(BODY)).status_code == 503

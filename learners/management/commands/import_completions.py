@@ -24,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--errors", type=Path, help="Write rejected rows (line, reason, original row) to this CSV.")
         parser.add_argument("--create-courses", action="store_true", help="Create courses the file mentions.")
         parser.add_argument("--lms", default="default", help="Which LMS the learner ids belong to.")
+        parser.add_argument("--encoding", default="", help="The file's encoding, when detection guesses wrong.")
         parser.add_argument(
             "--map",
             action="append",
@@ -32,7 +33,7 @@ class Command(BaseCommand):
             help="Map a column the layout does not recognise, e.g. --map learner_id='Employee No'.",
         )
 
-    def handle(self, *args, path, format, course, dry_run, errors, create_courses, lms, map, **options):
+    def handle(self, *args, path, format, course, dry_run, errors, create_courses, lms, map, encoding, **options):
         mapping = {}
         for item in map:
             ours, sep, theirs = item.partition("=")
