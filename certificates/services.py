@@ -47,6 +47,7 @@ from .models import (
     Purpose,
     Status,
     SuppressedAddress,
+    TrackingEvent,
     pdf_upload_to,
     preview_upload_to,
 )
@@ -416,14 +417,16 @@ def delivery_send(*, delivery_id: int) -> bool:
         logger.warning("delivery %s failed (try %s): %s", delivery_id, delivery.attempts, exc)
         _delivery_retry_or_fail(delivery, exc)
         return False
-    anymail_status = getattr(message, "anymail_status", None)
+    esp_message_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
+    if isinstance(esp_message_id, set):  # one id per recipient: we send to one
+        esp_message_id = ",".join(sorted(map(str, esp_message_id)))
     with transaction.atomic():
         sent_at = timezone.now()
         Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
             status=DeliveryStatus.SENT,
             sent_at=sent_at,
             last_error="",
-            esp_message_id=(getattr(anymail_status, "message_id", None) or "")[:200],
+            esp_message_id="" if esp_message_id is None else str(esp_message_id)[:200],
         )
         # Only RENDERED becomes EMAILED: a revocation that landed during the send must stand.
         Certificate.objects.filter(pk=certificate.pk, status__in=[Status.RENDERED, Status.DELIVERY_FAILED]).update(
@@ -589,3 +592,64 @@ def certificate_preview(*, course_id: int, holder_name: str = SAMPLE_HOLDER) -> 
     certificate = Certificate(code=codes.new_code(), version=1, **_snapshot(enrollment))
     data = pdf.render_pdf(content_for(certificate), design_for(certificate))
     return data, pdf.render_preview_png(data)
+
+
+#: anymail's normalised event types that say the address must not be mailed again.
+SUPPRESSING_EVENTS = {"bounced": "bounced", "complained": "complained", "rejected": "was rejected"}
+TRACKED_EVENTS = {"delivered", "bounced", "complained", "rejected", "opened", "clicked", "deferred"}
+
+
+def delivery_record_tracking(
+    *,
+    event_type: str,
+    esp_message_id: str = "",
+    recipient: str = "",
+    event_id: str = "",
+    occurred_at=None,
+    metadata: dict | None = None,
+    description: str = "",
+) -> bool:
+    """Apply one ESP tracking event to its delivery; an event seen before changes nothing.
+
+    Returns whether the event was new. A bounce or complaint suppresses the address until the
+    learner's email is corrected (a new address is not suppressed).
+    """
+    if event_type not in TRACKED_EVENTS:
+        return False
+    delivery_id = str((metadata or {}).get("delivery_id", ""))
+    delivery = None
+    if delivery_id.isdigit():
+        delivery = Delivery.objects.filter(pk=int(delivery_id)).first()
+    if delivery is None and esp_message_id:
+        delivery = Delivery.objects.filter(esp_message_id=esp_message_id).first()
+    stamp = occurred_at.isoformat() if occurred_at else ""
+    key = event_id or hashlib.sha256(f"{esp_message_id}|{event_type}|{recipient}|{stamp}".encode()).hexdigest()
+    try:
+        with transaction.atomic():
+            TrackingEvent.objects.create(
+                event_key=f"{event_type}:{key}"[:200],
+                delivery=delivery,
+                event_type=event_type,
+                esp_message_id=esp_message_id[:200],
+                recipient=recipient[:254],
+                description=description[:500],
+                occurred_at=occurred_at,
+            )
+            if delivery is not None:
+                if event_type in ("opened", "clicked"):
+                    field = "opened_at" if event_type == "opened" else "clicked_at"
+                    Delivery.objects.filter(pk=delivery.pk, **{f"{field}__isnull": True}).update(
+                        **{field: occurred_at or timezone.now()}
+                    )
+                elif event_type != "deferred":
+                    Delivery.objects.filter(pk=delivery.pk).update(tracking_status=event_type)
+                _log(delivery.certificate, f"email_{event_type}", description or recipient)
+            address = recipient or (delivery.recipient if delivery else "")
+            if event_type in SUPPRESSING_EVENTS and address:
+                SuppressedAddress.objects.get_or_create(
+                    email=address.lower(),
+                    defaults={"reason": SUPPRESSING_EVENTS[event_type], "description": description[:500]},
+                )
+    except IntegrityError:
+        return False  # the ESP sent this event before
+    return True

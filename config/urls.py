@@ -13,4 +13,6 @@ urlpatterns = [
     path("dashboard/", include("learners.urls")),
     path("verify/", include("verification.urls")),
     path("api/lms/completions", lms_completions, name="lms_completions"),
+    # ESP tracking webhooks (delivered, bounced, complained, opened, clicked): anymail/<esp>/tracking/
+    path("anymail/", include("anymail.urls")),
 ]

@@ -6,4 +6,5 @@ app_name = "learners"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("certificates/<int:certificate_id>/pdf/", views.download, name="download"),
+    path("certificates/<int:certificate_id>/email/", views.email_again, name="email_again"),
 ]

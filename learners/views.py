@@ -1,8 +1,12 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
+from certificates.errors import CertificateError
 from certificates.selectors import certificate_for_user, certificates_for_user
+from certificates.services import certificate_email_resend
 
 
 @login_required
@@ -21,3 +25,21 @@ def download(request: HttpRequest, certificate_id: int) -> FileResponse:
         content_type="application/pdf",
         filename=f"certificate-{certificate.display_code}.pdf",
     )
+
+
+@login_required
+@require_POST
+def email_again(request: HttpRequest, certificate_id: int) -> HttpResponse:
+    certificate = certificate_for_user(user=request.user, certificate_id=certificate_id)
+    if certificate is None:
+        raise Http404("No such certificate")
+    try:
+        sent = certificate_email_resend(certificate_ids=[certificate.pk], by=request.user, learner_request=True)
+    except CertificateError as exc:
+        messages.error(request, str(exc).capitalize() + ".")
+    else:
+        if sent:
+            messages.success(request, f"On its way to {certificate.enrollment.learner.email}.")
+        else:
+            messages.error(request, "This certificate cannot be emailed right now.")
+    return redirect("learners:dashboard")

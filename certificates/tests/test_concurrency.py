@@ -88,6 +88,16 @@ def test_two_workers_sending_one_certificate_send_one_email(mailoutbox):
     assert len(mailoutbox) == 1
 
 
+def test_two_workers_racing_on_one_delivery_send_it_once(mailoutbox):
+    from certificates.models import Delivery
+
+    certificate = rendered_certificate()
+    delivery = Delivery.objects.create(certificate=certificate, recipient=certificate.recipient_email)
+    results = race(tasks.delivery_send_task, delivery.pk, workers=4)
+    assert sorted(results) == [False, False, False, True]
+    assert len(mailoutbox) == 1
+
+
 def test_database_refuses_a_second_current_certificate():
     from django.db import IntegrityError, transaction
 
