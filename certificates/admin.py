@@ -2,7 +2,26 @@ from django.contrib import admin, messages
 
 from . import selectors, services
 from .errors import CertificateError
-from .models import Certificate, CertificateEvent, Status
+from .models import Certificate, CertificateEvent, Delivery, Status, SuppressedAddress, TrackingEvent
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = [
+        "created_at",
+        "purpose",
+        "recipient",
+        "status",
+        "attempts",
+        "last_error",
+        "sent_at",
+        "tracking_status",
+    ]
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class CertificateEventInline(admin.TabularInline):
@@ -32,7 +51,7 @@ class CertificateAdmin(admin.ModelAdmin):
     search_fields = ["code", "holder_name", "recipient_email", "course_title", "enrollment__learner__external_id"]
     list_select_related = ["enrollment__course"]
     date_hierarchy = "created_at"
-    inlines = [CertificateEventInline]
+    inlines = [DeliveryInline, CertificateEventInline]
     actions = ["approve", "resend", "revoke", "retry"]
     readonly_fields = [f.name for f in Certificate._meta.fields]
 
@@ -105,4 +124,55 @@ class CertificateEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "certificate",
+        "purpose",
+        "recipient",
+        "status",
+        "attempts",
+        "tracking_status",
+        "last_error",
+    ]
+    list_filter = ["status", "purpose", "tracking_status"]
+    search_fields = ["recipient", "certificate__code", "esp_message_id"]
+    list_select_related = ["certificate"]
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TrackingEvent)
+class TrackingEventAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "event_type", "recipient", "delivery", "description"]
+    list_filter = ["event_type"]
+    search_fields = ["recipient", "esp_message_id"]
+    readonly_fields = [f.name for f in TrackingEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SuppressedAddress)
+class SuppressedAddressAdmin(admin.ModelAdmin):
+    """Deleting a row lets the address be mailed again (after checking it really works)."""
+
+    list_display = ["email", "reason", "description", "created_at"]
+    list_filter = ["reason"]
+    search_fields = ["email"]
+    readonly_fields = ["email", "reason", "description", "created_at"]
+
+    def has_add_permission(self, request):
         return False
