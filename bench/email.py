@@ -52,6 +52,7 @@ def main() -> None:
     from certificates import pdf
     from certificates.emails import build_certificate_email
     from certificates.models import Certificate
+    from certificates.services import content_for
     from verification import codes
 
     server = subprocess.Popen(
@@ -81,14 +82,7 @@ def main() -> None:
             cohort="Spring 2026 cohort",
             custom_fields=[["Skills", "pandas, SQL"]],
         )
-        content = pdf.CertificateContent(
-            holder_name=certificate.holder_name,
-            course_title=certificate.course_title,
-            organisation_name=certificate.organisation_name,
-            issued_on=certificate.issued_on,
-            code=certificate.display_code,
-            verify_url=certificate.verify_url,
-        )
+        content = content_for(certificate)
         attachment = pdf.render_pdf(content)
         messages = [
             build_certificate_email(

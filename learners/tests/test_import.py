@@ -305,9 +305,17 @@ def test_command_exit_codes_summary_and_errors_file(course, tmp_path):
     assert (tmp_path / "errors.csv").exists()
     missing = run(str(tmp_path / "missing.csv"))
     assert missing.returncode == 2 and "cannot open" in missing.stderr
+    polish = tmp_path / "polish.csv"
+    polish.write_bytes(
+        "learner_id,email,name,course,completed_at\np1,p@example.com,Łukasz Żółć,intro-django,2026-11-20\n".encode(
+            "cp1250"
+        )
+    )
+    assert run(str(polish), "--encoding", "cp1250").returncode == 0
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     assert run(str(empty)).returncode == 2
+    assert Learner.objects.get(external_id="p1").full_name == "Łukasz Żółć"
 
 
 def _env():

@@ -56,6 +56,7 @@ class Command(BaseCommand):
                     errors_path=errors,
                     lms=lms,
                     progress=progress,
+                    encoding=encoding,
                 )
             except FileError as exc:
                 raise CommandError(f"{path}: {exc}", returncode=EXIT_FILE_UNUSABLE) from exc
