@@ -28,3 +28,16 @@ def site_url_is_public(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def tracking_webhooks_have_a_secret(app_configs, **kwargs):
+    if "anymail" in settings.EMAIL_BACKEND and not settings.ANYMAIL.get("WEBHOOK_SECRET"):
+        return [
+            Warning(
+                "ANYMAIL has no WEBHOOK_SECRET: delivery tracking (bounces, complaints) is switched off.",
+                hint='Add "WEBHOOK_SECRET": "user:password" to ANYMAIL and the same in the ESP webhook URL.',
+                id="certificates.W003",
+            )
+        ]
+    return []

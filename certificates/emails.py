@@ -7,7 +7,9 @@ from email.headerregistry import Address
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -32,6 +34,15 @@ def linkedin_add_to_profile_url(certificate: Certificate) -> str:
         "certId": certificate.display_code,
     }
     return "https://www.linkedin.com/profile/add?" + urlencode(params)
+
+
+def _is_single_address(value: str) -> bool:
+    """Reply-To takes exactly one valid address: anything else ("a@x, b@y", a newline) is dropped."""
+    try:
+        validate_email(value or "")
+    except ValidationError:
+        return False
+    return True
 
 
 def linkedin_share_url(certificate: Certificate) -> str:
@@ -88,7 +99,7 @@ def build_certificate_email(
         body=render_to_string("emails/certificate.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[str(Address(display_name=holder, addr_spec=single_line(recipient or certificate.recipient_email)))],
-        reply_to=[single_line(reply_to)] if reply_to else None,
+        reply_to=[reply_to] if _is_single_address(reply_to) else None,
         headers=headers,
     )
     message.attach_alternative(render_to_string("emails/certificate.html", context), "text/html")

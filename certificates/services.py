@@ -25,7 +25,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from courses import rules
-from learners.models import Decision, Enrollment
+from learners.models import Decision, Enrollment, Learner
 from learners.services import enrollment_record_decision
 from verification import codes
 
@@ -40,6 +40,7 @@ from .errors import (
     CertificateStillHasProblems,
 )
 from .models import (
+    VALID_STATUSES,
     Certificate,
     CertificateEvent,
     Delivery,
@@ -65,7 +66,14 @@ ADDRESS_SUPPRESSED = "{email} {reason} earlier: not mailed again until the learn
 SEND_INTERRUPTED = "the worker stopped while sending; the email may or may not have gone out: check, then resend"
 
 # Exceptions that mean "this address will never work": retrying would only annoy the provider.
-PERMANENT_EMAIL_ERRORS = (smtplib.SMTPRecipientsRefused, AnymailInvalidAddress, AnymailRecipientsRefused)
+PERMANENT_EMAIL_ERRORS = (AnymailInvalidAddress, AnymailRecipientsRefused, ValueError)  # ValueError: bad address
+
+
+def _is_permanent(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        # 5xx is final; 4xx (mailbox busy, greylisting) is worth another try.
+        return all(code >= 500 for code, _ in error.recipients.values()) if error.recipients else True
+    return isinstance(error, PERMANENT_EMAIL_ERRORS)
 
 
 def _enqueue_after_commit(task: str, *args: object) -> None:
@@ -357,6 +365,9 @@ def certificate_email(*, certificate_id: int) -> bool:
     certificate = Certificate.objects.select_related("enrollment__learner").get(pk=certificate_id)
     if certificate.status != Status.RENDERED:
         return False
+    pending = certificate.deliveries.filter(status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING]).first()
+    if pending is not None:  # one email on its way already (perhaps waiting to retry): never a second
+        return delivery_send(delivery_id=pending.pk)
     try:
         with transaction.atomic():
             delivery, _ = Delivery.objects.get_or_create(
@@ -388,12 +399,21 @@ def delivery_send(*, delivery_id: int) -> bool:
         "certificate__enrollment__course__organisation", "certificate__enrollment__learner"
     ).get(pk=delivery_id)
     certificate = delivery.certificate
+    if certificate.status not in VALID_STATUSES:  # revoked, superseded or held since it was queued
+        _delivery_failed(delivery, f"certificate is {certificate.status}: not sent")
+        return False
+    current = _current_recipient(certificate)
+    if current != delivery.recipient:
+        # The learner's address changed while this waited: it goes to the new one, still only once.
+        try:
+            with transaction.atomic():
+                Delivery.objects.filter(pk=delivery.pk).update(recipient=current)
+                delivery.recipient = current
+        except IntegrityError:
+            pass  # that address already has its own record for this purpose; keep this one as it was
     suppressed = SuppressedAddress.objects.filter(email__iexact=delivery.recipient).first()
     if suppressed is not None:
         _delivery_failed(delivery, ADDRESS_SUPPRESSED.format(reason=suppressed.reason, email=delivery.recipient))
-        return False
-    if certificate.status in (Status.REVOKED, Status.HELD):
-        _delivery_failed(delivery, f"certificate is {certificate.status}: not sent")
         return False
     try:
         with certificate.pdf.open("rb") as handle:
@@ -410,10 +430,10 @@ def delivery_send(*, delivery_id: int) -> bool:
         message.metadata = {"delivery_id": str(delivery.pk)}  # returned by anymail tracking events
         rate_limiter.wait()
         message.send()
-    except PERMANENT_EMAIL_ERRORS as exc:
-        _delivery_failed(delivery, f"recipient refused: {exc}")
-        return False
     except Exception as exc:
+        if _is_permanent(exc):
+            _delivery_failed(delivery, f"recipient refused: {exc}")
+            return False
         logger.warning("delivery %s failed (try %s): %s", delivery_id, delivery.attempts, exc)
         _delivery_retry_or_fail(delivery, exc)
         return False
@@ -464,6 +484,10 @@ class ResendLimitReached(CertificateError, PermissionError):
     pass
 
 
+class AddressSuppressed(CertificateError, ValueError):
+    pass
+
+
 RESEND_LIMIT = "you have asked for this email {count} times today; please try again tomorrow"
 
 
@@ -483,12 +507,18 @@ def certificate_email_resend(*, certificate_ids: list[int], by, learner_request:
                 or not certificate.pdf
             ):
                 continue  # held, revoked, superseded or not rendered yet
+            if certificate.deliveries.filter(status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING]).exists():
+                continue  # an email is already on its way (or waiting to retry): a second would double it
             if learner_request:
-                since = timezone.now() - timedelta(days=1)
+                learner = Learner.objects.select_for_update().get(pk=certificate.enrollment.learner_id)
+                suppressed = SuppressedAddress.objects.filter(email__iexact=learner.email).first()
+                if suppressed is not None:
+                    raise AddressSuppressed(ADDRESS_SUPPRESSED.format(reason=suppressed.reason, email=learner.email))
                 count = Delivery.objects.filter(
-                    certificate__enrollment__learner=certificate.enrollment.learner,
+                    certificate__enrollment__learner=learner,
                     purpose=Purpose.RESEND,
-                    created_at__gte=since,
+                    requested_by=by,
+                    created_at__gte=timezone.now() - timedelta(days=1),
                 ).count()
                 if count >= settings.LEARNER_RESENDS_PER_DAY:
                     raise ResendLimitReached(RESEND_LIMIT.format(count=count))
@@ -558,9 +588,8 @@ def pipeline_sweep() -> dict[str, int]:
         ):
             async_task(task, certificate_id)
             counts[key] += 1
-    for delivery_id in Delivery.objects.filter(
-        status=DeliveryStatus.QUEUED, next_attempt_at__lte=timezone.now()
-    ).values_list("pk", flat=True):
+    due = Q(next_attempt_at__lte=timezone.now()) | Q(next_attempt_at__isnull=True, created_at__lt=cutoff)
+    for delivery_id in Delivery.objects.filter(due, status=DeliveryStatus.QUEUED).values_list("pk", flat=True):
         async_task("certificates.tasks.delivery_send_task", delivery_id)
         counts["retry"] += 1
     # A send that never finished is not retried: a doubled email is worse than asking staff.
@@ -597,6 +626,7 @@ def certificate_preview(*, course_id: int, holder_name: str = SAMPLE_HOLDER) -> 
 #: anymail's normalised event types that say the address must not be mailed again.
 SUPPRESSING_EVENTS = {"bounced": "bounced", "complained": "complained", "rejected": "was rejected"}
 TRACKED_EVENTS = {"delivered", "bounced", "complained", "rejected", "opened", "clicked", "deferred"}
+TRACKING_RANK = {"": 0, "deferred": 1, "delivered": 2, "rejected": 3, "bounced": 4, "complained": 5}
 
 
 def delivery_record_tracking(
@@ -616,12 +646,12 @@ def delivery_record_tracking(
     """
     if event_type not in TRACKED_EVENTS:
         return False
+    # The ESP's own message id first: our metadata could come from another deployment on one account.
+    delivery = Delivery.objects.filter(esp_message_id=esp_message_id).first() if esp_message_id else None
     delivery_id = str((metadata or {}).get("delivery_id", ""))
-    delivery = None
-    if delivery_id.isdigit():
+    if delivery is None and delivery_id.isdigit() and not esp_message_id:
         delivery = Delivery.objects.filter(pk=int(delivery_id)).first()
-    if delivery is None and esp_message_id:
-        delivery = Delivery.objects.filter(esp_message_id=esp_message_id).first()
+    recipient = (recipient or "")[:254]
     stamp = occurred_at.isoformat() if occurred_at else ""
     key = event_id or hashlib.sha256(f"{esp_message_id}|{event_type}|{recipient}|{stamp}".encode()).hexdigest()
     try:
@@ -641,13 +671,14 @@ def delivery_record_tracking(
                     Delivery.objects.filter(pk=delivery.pk, **{f"{field}__isnull": True}).update(
                         **{field: occurred_at or timezone.now()}
                     )
-                elif event_type != "deferred":
+                elif TRACKING_RANK[event_type] >= TRACKING_RANK.get(delivery.tracking_status, 0):
+                    # Events arrive out of order: a late "delivered" must not hide a bounce.
                     Delivery.objects.filter(pk=delivery.pk).update(tracking_status=event_type)
                 _log(delivery.certificate, f"email_{event_type}", description or recipient)
             address = recipient or (delivery.recipient if delivery else "")
             if event_type in SUPPRESSING_EVENTS and address:
                 SuppressedAddress.objects.get_or_create(
-                    email=address.lower(),
+                    email=address.lower()[:254],
                     defaults={"reason": SUPPRESSING_EVENTS[event_type], "description": description[:500]},
                 )
     except IntegrityError:

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from aiosmtpd.controller import Controller
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+from django.core import mail
 from django.urls import reverse
 
 from certificates import services
@@ -327,3 +328,111 @@ def test_html_email_fits_a_375px_phone_in_light_and_dark_mode(tmp_path):
                 page.close()
         finally:
             browser.close()
+
+
+def test_tracking_webhooks_do_not_exist_without_a_secret(client, settings, db):
+    settings.ANYMAIL = {}
+    forged = {"RecordType": "Bounce", "Type": "HardBounce", "Email": "victim@example.com", "ID": 1}
+    assert postmark(client, forged, auth=None).status_code == 404
+    assert not SuppressedAddress.objects.exists()
+
+
+def test_suppression_ignores_case(anymail_backend, mailoutbox):
+    SuppressedAddress.objects.create(email="ada@example.com", reason="bounced")
+    certificate = rendered_certificate(learner__email="Ada@Example.COM")
+    services.certificate_email(certificate_id=certificate.pk)
+    assert Delivery.objects.get().status == DeliveryStatus.FAILED and mailoutbox == []
+
+
+def test_resend_while_the_first_send_waits_to_retry_does_not_double(anymail_backend, monkeypatch, mailoutbox):
+    from datetime import timedelta
+
+    import time_machine
+    from anymail.backends.test import EmailBackend
+    from django.utils import timezone
+
+    certificate = rendered_certificate()
+    real = EmailBackend.send_messages
+    monkeypatch.setattr(EmailBackend, "send_messages", lambda self, m: (_ for _ in ()).throw(AnymailAPIError("503")))
+    services.certificate_email(certificate_id=certificate.pk)
+    monkeypatch.setattr(EmailBackend, "send_messages", real)
+    assert services.certificate_email_resend(certificate_ids=[certificate.pk], by=None) == 0
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        services.pipeline_sweep()
+    assert Delivery.objects.count() == 1 and len(mailoutbox) == 1
+
+
+def test_an_email_change_while_waiting_to_retry_sends_once_to_the_new_address(anymail_backend, monkeypatch, mailoutbox):
+    from datetime import timedelta
+
+    import time_machine
+    from anymail.backends.test import EmailBackend
+    from django.utils import timezone
+
+    from learners.services import learner_update_details
+
+    certificate = rendered_certificate(learner__email="old@example.com")
+    real = EmailBackend.send_messages
+    monkeypatch.setattr(EmailBackend, "send_messages", lambda self, m: (_ for _ in ()).throw(AnymailAPIError("503")))
+    services.certificate_email(certificate_id=certificate.pk)
+    monkeypatch.setattr(EmailBackend, "send_messages", real)
+    learner = certificate.enrollment.learner
+    learner_update_details(learner_id=learner.pk, email="new@example.com", full_name=learner.full_name)
+    with time_machine.travel(timezone.now() + timedelta(minutes=10)):
+        services.pipeline_sweep()
+        services.pipeline_sweep()
+    assert [m.to for m in mailoutbox] == [[f"{learner.full_name} <new@example.com>"]]
+    assert Delivery.objects.count() == 1
+
+
+def test_superseded_or_revoked_certificates_are_not_sent(anymail_backend, mailoutbox):
+    certificate = rendered_certificate()
+    Certificate.objects.filter(pk=certificate.pk).update(status=Status.SUPERSEDED)
+    delivery = Delivery.objects.create(certificate=certificate, recipient=certificate.recipient_email)
+    assert services.delivery_send(delivery_id=delivery.pk) is False
+    assert mailoutbox == []
+
+
+def test_a_lost_resend_task_is_picked_up_by_the_sweep(anymail_backend, mailoutbox, settings):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    certificate = rendered_certificate()
+    Certificate.objects.filter(pk=certificate.pk).update(status=Status.EMAILED)  # its first send went out
+    delivery = Delivery.objects.create(certificate=certificate, recipient=certificate.recipient_email, purpose="resend")
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.CERTIFICATE_STUCK_AFTER + 5)):
+        assert services.pipeline_sweep()["retry"] == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT and len(mailoutbox) == 1
+
+
+def test_a_late_delivered_event_does_not_hide_a_bounce(client, sent_delivery):
+    base = {"MessageID": sent_delivery.esp_message_id, "Metadata": {"delivery_id": str(sent_delivery.pk)}}
+    postmark(client, {**base, "RecordType": "Bounce", "Type": "HardBounce", "ID": 7, "Email": "ada@example.com"})
+    postmark(
+        client,
+        {**base, "RecordType": "Delivery", "Recipient": "ada@example.com", "DeliveredAt": "2026-11-26T10:00:00Z"},
+    )
+    sent_delivery.refresh_from_db()
+    assert sent_delivery.tracking_status == "bounced"
+
+
+def test_greylisting_is_retried_but_a_hard_refusal_is_not(monkeypatch):
+    import smtplib
+
+    for code, expected in ((450, DeliveryStatus.QUEUED), (550, DeliveryStatus.FAILED)):
+        certificate = rendered_certificate()
+        error = smtplib.SMTPRecipientsRefused({certificate.recipient_email: (code, b"try later")})
+        monkeypatch.setattr(mail.EmailMessage, "send", lambda self, *a, e=error, **k: (_ for _ in ()).throw(e))
+        services.certificate_email(certificate_id=certificate.pk)
+        assert Delivery.objects.get(certificate=certificate).status == expected
+
+
+def test_reply_to_takes_one_valid_address_only():
+    certificate = rendered_certificate()
+    assert build_certificate_email(certificate, b"", reply_to="a@x.example, b@y.example").reply_to == []
+    assert build_certificate_email(certificate, b"", reply_to="help@academy.example").reply_to == [
+        "help@academy.example"
+    ]
