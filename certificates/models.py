@@ -65,6 +65,7 @@ class Certificate(models.Model):
     cohort = models.CharField(max_length=300, blank=True)
     custom_fields = models.JSONField(default=list, blank=True)  # [[label, value], ...] in print order
     accent_color = models.CharField(max_length=7, default="#1F4E79")
+    secondary_color = models.CharField(max_length=7, blank=True)
     page_size = models.CharField(max_length=10, default="A4")
     locale = models.CharField(max_length=20, default="en")
     logo_path = models.CharField(max_length=300, blank=True)  # storage names: branding files are never overwritten

@@ -61,6 +61,7 @@ class CertificateContent:
 @dataclass(frozen=True, slots=True)
 class Design:
     accent: str = "#1F4E79"
+    secondary: str = ""  # the inner frame and the rule under the name; blank: the accent
     ink: str = "#1A1A1A"
     muted: str = "#5A6470"
     page_size: str = "A4"  # or "LETTER"
@@ -223,6 +224,8 @@ def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
     canvas.setStrokeColor(accent)
     canvas.setLineWidth(6)
     canvas.rect(24, 24, width - 48, height - 48)
+    secondary = HexColor(design.secondary) if design.secondary else accent
+    canvas.setStrokeColor(secondary)
     canvas.setLineWidth(0.8)
     canvas.rect(36, 36, width - 72, height - 72)
     inner = width - 200
@@ -242,7 +245,7 @@ def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
     first_baseline = height - 222 if len(lines) == 1 else height - 190 - size * 1.05
     y = _centred(canvas, lines, centre=centre, y=first_baseline, size=size)
     rule_y = y + size * 1.2 - max(16, size * 0.5)  # below the deepest descenders (Arabic, Devanagari)
-    canvas.setStrokeColor(accent)
+    canvas.setStrokeColor(secondary)
     canvas.line(centre - 220, rule_y, centre + 220, rule_y)
 
     canvas.setFillColor(muted)

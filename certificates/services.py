@@ -175,6 +175,7 @@ def _snapshot(enrollment: Enrollment, *, custom_fields_valid: bool = True) -> di
         "cohort": _cohort(enrollment),
         "custom_fields": _custom_fields(enrollment) if custom_fields_valid else [],
         "accent_color": course.accent_color or organisation.accent_color,
+        "secondary_color": course.secondary_color or organisation.secondary_color,
         "page_size": course.page_size or organisation.page_size,
         "locale": course.locale or organisation.locale,
         "logo_path": organisation.logo.name or "",
@@ -286,6 +287,7 @@ def _read(name: str) -> bytes | None:
 def design_for(certificate: Certificate) -> pdf.Design:
     return pdf.Design(
         accent=certificate.accent_color,
+        secondary=certificate.secondary_color,
         page_size=certificate.page_size,
         locale=certificate.locale,
         logo=_read(certificate.logo_path),

@@ -29,7 +29,10 @@ class CourseAdmin(admin.ModelAdmin):
         ("Issuance", {"fields": ["issuance_rule", "threshold"]}),
         ("Certificate", {"fields": ["template_family", "instructor_name", "instructor_title", "signature"]}),
         ("Email", {"fields": ["email_paragraph"]}),
-        ("Branding (blank: the organisation's)", {"fields": ["accent_color", "page_size", "locale"]}),
+        (
+            "Branding (blank: the organisation's)",
+            {"fields": ["accent_color", "secondary_color", "page_size", "locale"]},
+        ),
         ("Cohort and custom fields", {"fields": ["cohort_name", "cohort_start", "cohort_end", "custom_fields"]}),
     ]
 

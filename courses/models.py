@@ -47,6 +47,9 @@ class Organisation(models.Model):
     reply_to_email = models.EmailField(blank=True, help_text="Replies to certificate emails go here.")
     logo = models.ImageField(upload_to="branding/logos/", blank=True, help_text="PNG or JPEG, printed top left.")
     accent_color = models.CharField(max_length=7, default="#1F4E79", validators=[HEX_COLOUR])
+    secondary_color = models.CharField(
+        max_length=7, blank=True, validators=[HEX_COLOUR], help_text="Inner frame and name rule; blank: the accent."
+    )
     page_size = models.CharField(max_length=10, choices=PageSize.choices, default=PageSize.A4)
     locale = models.CharField(
         max_length=20, default="en", validators=[validate_locale], help_text="Language for dates, e.g. en, fr, ar, ja."
@@ -102,6 +105,7 @@ class Course(models.Model):
     template_family = models.CharField(max_length=20, choices=TemplateFamily.choices, default=default_family)
     # Branding and extras; blank means "use the organisation's".
     accent_color = models.CharField(max_length=7, blank=True, validators=[HEX_COLOUR])
+    secondary_color = models.CharField(max_length=7, blank=True, validators=[HEX_COLOUR])
     page_size = models.CharField(max_length=10, choices=PageSize.choices, blank=True)
     locale = models.CharField(max_length=20, blank=True, validators=[validate_locale])
     signature = models.ImageField(

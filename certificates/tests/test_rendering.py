@@ -292,3 +292,9 @@ def test_course_validation_refuses_bad_custom_fields_and_locales():
 @pytest.mark.django_db
 def test_rendered_certificate_records_the_renderer_version(run_on_commit):
     assert issued_certificate(run_on_commit).renderer_version == pdf.RENDERER_VERSION
+
+
+def test_a_second_accent_colour_draws_the_inner_frame_and_rule():
+    content = replace(CONTENT, holder_name="Ana")
+    assert pdf.render_pdf(content, pdf.Design(secondary="#1F4E79")) == pdf.render_pdf(content)  # blank = accent
+    assert pdf.render_pdf(content, pdf.Design(secondary="#C9A227")) != pdf.render_pdf(content)

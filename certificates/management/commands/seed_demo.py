@@ -41,6 +41,7 @@ COURSES = [
         threshold=Decimal("70"),
         template_family=TemplateFamily.ACHIEVEMENT,
         accent_color="#0B6E4F",
+        secondary_color="#C9A227",
         page_size="LETTER",
         custom_fields={"Skills": "pandas, SQL, visualisation"},
     ),
