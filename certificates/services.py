@@ -25,6 +25,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from courses import rules
+from courses.models import Course
 from learners.models import Decision, Enrollment, Learner
 from learners.services import enrollment_record_decision
 from verification import codes
@@ -610,9 +611,6 @@ SAMPLE_HOLDER = "Alex Sample"
 
 def certificate_preview(*, course_id: int, holder_name: str = SAMPLE_HOLDER) -> tuple[bytes, bytes]:
     """A sample certificate for a course as it would be issued now: (PDF, PNG). Nothing is saved."""
-    from courses.models import Course
-    from learners.models import Learner
-
     course = Course.objects.select_related("organisation").get(pk=course_id)
     enrollment = Enrollment(
         learner=Learner(full_name=holder_name or SAMPLE_HOLDER),
