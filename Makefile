@@ -38,6 +38,7 @@ run: seed
 	wait
 
 test: venv
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv

@@ -49,11 +49,10 @@ def main() -> None:
     django.setup()
     from django.core.mail import get_connection
 
-    from certificates import pdf
+    from certificates import codes, pdf
     from certificates.emails import build_certificate_email
-    from certificates.models import Certificate
-    from certificates.services import content_for
-    from verification import codes
+    from certificates.models import Certificate, CertificateVersion
+    from certificates.services.rendering import content_for
 
     server = subprocess.Popen(
         [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
@@ -67,10 +66,10 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        certificate = Certificate(
+        certificate = CertificateVersion(
             pk=1,
-            code=codes.new_code(),
-            version=1,
+            certificate=Certificate(pk=1, code=codes.new_code()),
+            number=1,
             holder_name="Ada Lovelace",
             recipient_email="ada@example.org",
             course_title="Data Analysis with Python",
@@ -85,9 +84,7 @@ def main() -> None:
         content = content_for(certificate)
         attachment = pdf.render_pdf(content)
         messages = [
-            build_certificate_email(
-                certificate, attachment, recipient=f"learner{i}@example.org", message_id=f"<b{i}@bench>"
-            )
+            build_certificate_email(certificate, attachment, recipient=f"learner{i}@example.org")
             for i in range(args.count)
         ]
         size_kb = len(messages[0].message().as_bytes()) / 1024

@@ -25,9 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from certificates import fonts, pdf  # noqa: E402
+from certificates import codes, fonts, pdf  # noqa: E402
 from certificates.tests.scripts import NAMES_BY_SCRIPT  # noqa: E402
-from verification import codes  # noqa: E402
 
 COURSES = [
     "Introduction to Data Analysis",

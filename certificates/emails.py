@@ -13,17 +13,23 @@ from django.core.validators import validate_email
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from .models import Certificate
+from .models import CertificateVersion
 
 _WHITESPACE = re.compile(r"\s+")
+# Control characters become spaces; direction overrides, embeddings, isolates and marks vanish, so a
+# name cannot reorder the text around it in a mail client.
+_UNPRINTABLE = {
+    **dict.fromkeys([*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)], " "),
+    **dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C], None),
+}
 
 
 def single_line(value: str) -> str:
-    """Collapse newlines and runs of whitespace: a newline in a name must never become a header."""
-    return _WHITESPACE.sub(" ", value or "").strip()
+    """One line of plain text: a newline in a name must never become a header, nor an override a trick."""
+    return _WHITESPACE.sub(" ", (value or "").translate(_UNPRINTABLE)).strip()
 
 
-def linkedin_add_to_profile_url(certificate: Certificate) -> str:
+def linkedin_add_to_profile_url(certificate: CertificateVersion) -> str:
     params = {
         "startTask": "CERTIFICATION_NAME",
         "name": certificate.course_title,
@@ -45,7 +51,7 @@ def _is_single_address(value: str) -> bool:
     return True
 
 
-def linkedin_share_url(certificate: Certificate) -> str:
+def linkedin_share_url(certificate: CertificateVersion) -> str:
     return "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": certificate.verify_url})
 
 
@@ -67,15 +73,18 @@ def greeting_name(holder: str) -> str:
 
 
 def build_certificate_email(
-    certificate: Certificate,
+    certificate: CertificateVersion,
     pdf_bytes: bytes,
     *,
     recipient: str = "",
     reply_to: str = "",
     paragraph: str = "",
-    message_id: str = "",
+    reissue: bool = False,
 ) -> EmailMultiAlternatives:
-    """The message telling a learner their certificate is ready, with the PDF attached."""
+    """The message telling a learner their certificate (or its corrected version) is ready, PDF attached.
+
+    ``certificate`` is the version being sent: what it says comes from that version's snapshot.
+    """
     holder = single_line(certificate.holder_name)
     context = {
         "certificate": certificate,
@@ -86,16 +95,16 @@ def build_certificate_email(
         "custom_fields": [(single_line(label), single_line(value)) for label, value in certificate.custom_fields],
         "paragraph": paragraph.strip(),
         "verify_url": certificate.verify_url,
-        "dashboard_url": settings.SITE_URL + reverse("learners:dashboard"),
-        "download_url": settings.SITE_URL + reverse("learners:download", args=[certificate.pk]),
+        "dashboard_url": settings.SITE_URL + reverse("dashboard:home"),
+        "download_url": settings.SITE_URL + reverse("dashboard:download", args=[certificate.certificate_id]),
+        "reissue": reissue,
         "linkedin_url": linkedin_add_to_profile_url(certificate),
         "linkedin_share_url": linkedin_share_url(certificate),
     }
-    headers = {"X-Laurel-Certificate": certificate.code}
-    if message_id:
-        headers["Message-ID"] = message_id
+    headers = {"X-Laurel-Certificate": certificate.certificate.code}
+    subject = "Your corrected certificate for {}" if reissue else "Your certificate for {}"
     message = EmailMultiAlternatives(
-        subject=single_line(f"Your certificate for {certificate.course_title}"),
+        subject=single_line(subject.format(certificate.course_title)),
         body=render_to_string("emails/certificate.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[str(Address(display_name=holder, addr_spec=single_line(recipient or certificate.recipient_email)))],

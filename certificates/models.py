@@ -1,57 +1,209 @@
+"""A certificate is the credential a learner holds for one enrollment; its versions are what was printed.
+
+The code is the certificate's and never changes: a name correction or a course rename makes a new
+version under the same code, and the old version stays verifiable as superseded. Two states live on
+the certificate, apart: where it is in the pipeline (held / issued / rendered / emailed ...) and what
+the credential is worth (active / suspended / revoked), so revoking an emailed certificate keeps the
+fact that it was emailed. Every change of either goes through ``certificates.transitions``.
+"""
+
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from learners.models import Enrollment
-from verification import codes
+
+from . import codes
 
 
-class Status(models.TextChoices):
-    """Where a certificate is in the pipeline. The database, not the queue, remembers the work."""
+class Pipeline(models.TextChoices):
+    """How far the issuing work has got. The database, not the queue, remembers it."""
 
-    HELD = "held", "Held for staff"  # not issued: bad data or manual review; see status_reason
+    HELD = "held", "Held for staff"  # not issued: bad data or manual review; see state_reason
+    REJECTED = "rejected", "Rejected in review"  # never issued, never public; the reason is the learner's
     ISSUED = "issued", "Issued, PDF pending"
     RENDERED = "rendered", "PDF ready, email pending"
-    SENDING = "sending", "Email being sent"
     EMAILED = "emailed", "Emailed"
     DELIVERY_FAILED = "delivery_failed", "Email failed"
+
+
+#: Pipeline states of a certificate that exists for the public (it has a current version).
+ISSUED_STATES = (Pipeline.ISSUED, Pipeline.RENDERED, Pipeline.EMAILED, Pipeline.DELIVERY_FAILED)
+#: ... and of one whose current version has its PDF.
+RENDERED_STATES = (Pipeline.RENDERED, Pipeline.EMAILED, Pipeline.DELIVERY_FAILED)
+
+
+class Credential(models.TextChoices):
+    """What the credential is worth; shown on the verify page with the reason staff gave."""
+
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
     REVOKED = "revoked", "Revoked"
-    SUPERSEDED = "superseded", "Superseded"
 
 
-#: Statuses in which a certificate is genuine and shown as valid on the verify page.
-VALID_STATUSES = (Status.ISSUED, Status.RENDERED, Status.SENDING, Status.EMAILED, Status.DELIVERY_FAILED)
-#: Statuses that count as the enrollment's current certificate (at most one, by constraint).
-CURRENT_STATUSES = (Status.HELD, *VALID_STATUSES)
-#: Statuses a member of the public may look up.
-PUBLIC_STATUSES = (*VALID_STATUSES, Status.REVOKED, Status.SUPERSEDED)
+class VersionReason(models.TextChoices):
+    FIRST_ISSUE = "first_issue", "First issue"
+    NAME_CORRECTION = "name_correction", "Name correction"
+    COURSE_CORRECTION = "course_correction", "Course correction"
+    DISPUTE_DECISION = "dispute_decision", "Dispute decision"
+    BULK_REISSUE = "bulk_reissue", "Bulk reissue"
 
 
 class CertificateQuerySet(models.QuerySet):
-    def current(self) -> "CertificateQuerySet":
-        return self.filter(status__in=CURRENT_STATUSES)
-
     def public(self) -> "CertificateQuerySet":
-        return self.filter(status__in=PUBLIC_STATUSES)
-
-
-def pdf_upload_to(certificate: "Certificate", filename: str) -> str:
-    return f"certificates/{certificate.code}-v{certificate.version}.pdf"
-
-
-def preview_upload_to(certificate: "Certificate", filename: str) -> str:
-    return f"certificates/{certificate.code}-v{certificate.version}.png"
+        """Certificates a member of the public may look up (held and rejected ones were never issued)."""
+        return self.filter(pipeline_state__in=ISSUED_STATES)
 
 
 class Certificate(models.Model):
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="certificates")
-    version = models.PositiveIntegerField(default=1)
+    enrollment = models.OneToOneField(Enrollment, on_delete=models.PROTECT, related_name="certificate")
     code = models.CharField(max_length=codes.CODE_LENGTH, unique=True, editable=False)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ISSUED)
-    status_reason = models.CharField(max_length=500, blank=True, help_text="Why it is held or failed.")
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Tries at the current pipeline step.")
 
-    # What was printed, frozen at issue: later edits to the learner or course never change it.
+    pipeline_state = models.CharField(max_length=20, choices=Pipeline.choices, default=Pipeline.ISSUED)
+    state_reason = models.CharField(max_length=500, blank=True, help_text="Why it is held, rejected or failed.")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Claimed tries at the current pipeline step.")
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker last claimed the step.")
+    nudged_at = models.DateTimeField(null=True, blank=True, help_text="When the sweep last re-queued the step.")
+
+    credential_state = models.CharField(max_length=20, choices=Credential.choices, default=Credential.ACTIVE)
+    credential_reason = models.CharField(max_length=500, blank=True, help_text="Shown on the verify page.")
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True, help_text="Blank: never expires.")
+
+    issued_at = models.DateTimeField(null=True, blank=True, help_text="When version 1 was issued.")
+    emailed_at = models.DateTimeField(null=True, blank=True, help_text="When the holder was first emailed.")
+    approved_at = models.DateTimeField(null=True, blank=True, help_text="When staff approved a manual review.")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CertificateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [("unrevoke_certificate", "Can un-revoke a certificate")]
+        constraints = [
+            models.CheckConstraint(
+                name="certificate_issued_has_issued_at",
+                condition=~Q(pipeline_state__in=ISSUED_STATES) | Q(issued_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="certificate_held_never_issued",
+                condition=~Q(pipeline_state__in=[Pipeline.HELD, Pipeline.REJECTED]) | Q(issued_at__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="certificate_rejected_has_rejected_at",
+                condition=~Q(pipeline_state=Pipeline.REJECTED) | Q(rejected_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="certificate_revoked_has_revoked_at",
+                condition=~Q(credential_state=Credential.REVOKED) | Q(revoked_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="certificate_suspended_has_suspended_at",
+                condition=~Q(credential_state=Credential.SUSPENDED) | Q(suspended_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                # Only an issued certificate can be revoked or suspended: a held one was never public.
+                name="certificate_credential_needs_issue",
+                condition=Q(credential_state=Credential.ACTIVE) | Q(issued_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="certificate_emailed_has_emailed_at",
+                condition=~Q(pipeline_state=Pipeline.EMAILED) | Q(emailed_at__isnull=False),
+            ),
+        ]
+        indexes = [models.Index(fields=["pipeline_state", "updated_at"], name="certificate_pipeline_updated")]
+
+    def __str__(self) -> str:
+        return self.display_code
+
+    @property
+    def display_code(self) -> str:
+        return codes.display(self.code)
+
+    @property
+    def verify_url(self) -> str:
+        return f"{settings.SITE_URL}/verify/{self.display_code}/"
+
+    @property
+    def is_public(self) -> bool:
+        return self.pipeline_state in ISSUED_STATES
+
+    @property
+    def is_valid(self) -> bool:
+        """Genuine and in force: issued, active (neither suspended nor revoked)."""
+        return self.is_public and self.credential_state == Credential.ACTIVE
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.credential_state == Credential.REVOKED
+
+    @property
+    def current_version(self) -> "CertificateVersion | None":
+        """The version in force (None while held); selectors prefetch it as ``current_versions``."""
+        if hasattr(self, "current_versions"):
+            return self.current_versions[0] if self.current_versions else None
+        return self.versions.filter(is_current=True).first()
+
+
+def pdf_upload_to(version: "CertificateVersion", filename: str) -> str:
+    return f"certificates/{version.certificate.code}-v{version.number}.pdf"
+
+
+def preview_upload_to(version: "CertificateVersion", filename: str) -> str:
+    return f"certificates/{version.certificate.code}-v{version.number}.png"
+
+
+#: The snapshot fields of a version: what it prints (and the address it was issued to, which it does not).
+SNAPSHOT_FIELDS = (
+    "holder_name",
+    "recipient_email",
+    "course_title",
+    "instructor_name",
+    "instructor_title",
+    "organisation_name",
+    "template_family",
+    "completed_at",
+    "issued_on",
+    "score",
+    "cohort",
+    "custom_fields",
+    "accent_color",
+    "secondary_color",
+    "page_size",
+    "locale",
+    "logo_path",
+    "signature_path",
+)
+#: Of those, what the PDF shows: a reissue that changes none of these makes no new version.
+PRINTED_FIELDS = tuple(name for name in SNAPSHOT_FIELDS if name != "recipient_email")
+
+
+class VersionQuerySet(models.QuerySet):
+    def current(self) -> "VersionQuerySet":
+        return self.filter(is_current=True)
+
+
+class CertificateVersion(models.Model):
+    """One frozen printing of a certificate: later edits to the learner or course never change it."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    is_current = models.BooleanField(default=True)
+    reason = models.CharField(max_length=30, choices=VersionReason.choices, default=VersionReason.FIRST_ISSUE)
+    note = models.CharField(max_length=500, blank=True, help_text="What staff wrote when they reissued it.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    issued_at = models.DateTimeField()
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
     holder_name = models.CharField(max_length=300)
     recipient_email = models.CharField(max_length=254)
     course_title = models.CharField(max_length=300)
@@ -60,7 +212,7 @@ class Certificate(models.Model):
     organisation_name = models.CharField(max_length=200)
     template_family = models.CharField(max_length=20)
     completed_at = models.DateTimeField()
-    issued_on = models.DateField()
+    issued_on = models.DateField(help_text="The date printed: the first issue's, kept by reissues.")
     score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     cohort = models.CharField(max_length=300, blank=True)
     custom_fields = models.JSONField(default=list, blank=True)  # [[label, value], ...] in print order
@@ -71,70 +223,74 @@ class Certificate(models.Model):
     logo_path = models.CharField(max_length=300, blank=True)  # storage names: branding files are never overwritten
     signature_path = models.CharField(max_length=300, blank=True)
 
-    pdf = models.FileField(upload_to=pdf_upload_to, blank=True)
-    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    pdf = models.FileField(upload_to=pdf_upload_to, blank=True, max_length=200)
+    pdf_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    preview = models.FileField(upload_to=preview_upload_to, blank=True, max_length=200)
     renderer_version = models.CharField(
         max_length=20, blank=True, help_text="Regenerating with the same renderer version gives the same bytes."
     )
-    preview = models.FileField(upload_to=preview_upload_to, blank=True, help_text="1200x627 PNG for link previews.")
-
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    issued_at = models.DateTimeField(null=True, blank=True)
     rendered_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    approved_at = models.DateTimeField(null=True, blank=True, help_text="When staff approved a manual review.")
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
 
-    objects = CertificateQuerySet.as_manager()
+    objects = VersionQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at", "-pk"]
+        ordering = ["certificate", "-number"]
         constraints = [
-            # Two workers racing on one completion cannot both win: the second insert fails.
-            models.UniqueConstraint(
-                fields=["enrollment"], condition=Q(status__in=CURRENT_STATUSES), name="certificate_one_current"
-            ),
-            models.UniqueConstraint(fields=["enrollment", "version"], name="certificate_unique_version"),
+            models.UniqueConstraint(fields=["certificate", "number"], name="version_unique_number"),
+            # Exactly one current version: two racing reissues cannot both win.
+            models.UniqueConstraint(fields=["certificate"], condition=Q(is_current=True), name="version_one_current"),
             models.CheckConstraint(
-                name="certificate_rendered_has_pdf",
-                condition=Q(rendered_at__isnull=True) | ~Q(pdf_sha256=""),
+                name="version_current_xor_superseded",
+                condition=Q(is_current=True, superseded_at__isnull=True)
+                | Q(is_current=False, superseded_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="version_rendered_has_pdf", condition=Q(rendered_at__isnull=True) | ~Q(pdf_sha256="")
             ),
         ]
-        indexes = [models.Index(fields=["status", "updated_at"], name="certificate_status_updated")]
 
     def __str__(self) -> str:
-        return f"{self.display_code} ({self.holder_name or 'no name'}, {self.course_title})"
+        return f"{self.certificate.display_code} v{self.number}"
 
     @property
     def display_code(self) -> str:
-        return codes.display(self.code)
-
-    @property
-    def is_valid(self) -> bool:
-        return self.status in VALID_STATUSES
+        return self.certificate.display_code
 
     @property
     def verify_url(self) -> str:
-        return f"{settings.SITE_URL}/verify/{self.display_code}/"
+        """Where this very version is checked: the current one at the certificate's address."""
+        if self.is_current:
+            return self.certificate.verify_url
+        return f"{self.certificate.verify_url}v{self.number}/"
+
+    def printed(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in PRINTED_FIELDS}
 
 
 class CertificateEvent(models.Model):
-    """Append-only log of everything that happened to a certificate: who, what, when."""
+    """Append-only log of everything that happened to a certificate: who, what, when, from and to.
+
+    The database refuses UPDATE and DELETE on PostgreSQL (a trigger), not only this class.
+    """
 
     certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="events")
+    version = models.ForeignKey(
+        CertificateVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
     kind = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
     message = models.CharField(max_length=500, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    actor_label = models.CharField(max_length=100, default="system", help_text="'system', 'worker' or a username.")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    actor_label = models.CharField(max_length=150, default="system", help_text="'system', 'worker' or a username.")
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        triggers = [
+            pgtrigger.Protect(name="certificate_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind}"
@@ -146,96 +302,3 @@ class CertificateEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("certificate events are append-only")
-
-
-class Purpose(models.TextChoices):
-    FIRST_SEND = "first_send", "First send"
-    RESEND = "resend", "Resend"
-    REISSUE_NOTICE = "reissue_notice", "Reissue notice"
-
-
-class DeliveryStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"  # claimed by one worker; never sent twice
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-
-
-class Delivery(models.Model):
-    """One email of one certificate version to one address for one purpose: claimed, then sent once."""
-
-    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="deliveries")
-    recipient = models.CharField(max_length=254)
-    purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.FIRST_SEND)
-    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    esp_message_id = models.CharField(max_length=200, blank=True, db_index=True)
-    # What the ESP told us afterwards (anymail tracking webhooks).
-    tracking_status = models.CharField(max_length=20, blank=True)  # delivered / bounced / complained / ...
-    opened_at = models.DateTimeField(null=True, blank=True)
-    clicked_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name_plural = "deliveries"
-        constraints = [
-            # A first send (or reissue notice) exists once per version and address, however often a
-            # task runs; resends are explicit requests, each its own record.
-            models.UniqueConstraint(
-                fields=["certificate", "recipient", "purpose"],
-                condition=~Q(purpose="resend"),
-                name="delivery_once_per_purpose",
-            )
-        ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
-
-    def __str__(self) -> str:
-        return f"{self.get_purpose_display()} of {self.certificate_id} to {self.recipient}: {self.status}"
-
-    @property
-    def message_id(self) -> str:
-        """The same Message-ID on every try, so a receiving server can drop a duplicate."""
-        return f"<laurel-delivery-{self.pk}@{settings.SITE_URL.split('//')[-1].split('/')[0].split(':')[0]}>"
-
-
-class TrackingEvent(models.Model):
-    """An ESP event we processed, kept so a webhook delivered twice changes things once."""
-
-    event_key = models.CharField(max_length=200, unique=True)
-    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
-    event_type = models.CharField(max_length=30)
-    esp_message_id = models.CharField(max_length=200, blank=True)
-    recipient = models.CharField(max_length=254, blank=True)
-    description = models.CharField(max_length=500, blank=True)
-    occurred_at = models.DateTimeField(null=True, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-received_at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.event_type} {self.recipient}"
-
-
-class SuppressedAddress(models.Model):
-    """An address that bounced or complained: not mailed again until the learner's email changes."""
-
-    email = models.CharField(max_length=254, unique=True)
-    reason = models.CharField(max_length=30)
-    description = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name_plural = "suppressed addresses"
-
-    def __str__(self) -> str:
-        return f"{self.email} ({self.reason})"

@@ -1,41 +1,38 @@
-from functools import partial
+"""Receivers only hand off: to the queue after commit, or (for the delivery app's reports, which must
+commit with the delivery) to one small service in the same transaction."""
 
-from anymail.signals import tracking as anymail_tracking
-from django.db import transaction
 from django.dispatch import receiver
-from django_q.tasks import async_task
 
+from delivery.signals import delivery_settled, delivery_tracked
 from learners.signals import completion_recorded, completions_recorded
 
-from . import services
+from .services.emailing import COMPOSER, certificate_record_delivery, certificate_record_tracking
+from .services.handoff import chunks, enqueue_after_commit
+
+ISSUE_BATCH = 100
 
 
 @receiver(completion_recorded, dispatch_uid="certificates.issue_on_completion")
 def issue_on_completion(sender, *, enrollment_id: int, **kwargs) -> None:
-    transaction.on_commit(partial(async_task, "certificates.tasks.certificate_issue_task", enrollment_id))
-
-
-ISSUE_BATCH = 100
+    enqueue_after_commit("certificates.tasks.certificate_issue_task", enrollment_id)
 
 
 @receiver(completions_recorded, dispatch_uid="certificates.issue_on_bulk_completion")
 def issue_on_bulk_completion(sender, *, enrollment_ids: list[int], **kwargs) -> None:
     # One task per hundred completions: a 50,000-row import must not flood the queue.
-    for start in range(0, len(enrollment_ids), ISSUE_BATCH):
-        chunk = list(enrollment_ids[start : start + ISSUE_BATCH])
-        transaction.on_commit(partial(async_task, "certificates.tasks.certificate_issue_batch_task", chunk))
+    for chunk in chunks(enrollment_ids, ISSUE_BATCH):
+        enqueue_after_commit("certificates.tasks.certificate_issue_batch_task", chunk)
 
 
-@receiver(anymail_tracking, dispatch_uid="certificates.record_email_tracking")
-def record_email_tracking(sender, *, event, esp_name: str, **kwargs) -> None:
-    # Written here rather than queued: a few fast queries, and if they fail the ESP retries the
-    # webhook, which a queued task could not ask it to do.
-    services.delivery_record_tracking(
-        event_type=event.event_type,
-        esp_message_id=event.message_id or "",
-        recipient=event.recipient or "",
-        event_id=f"{esp_name}:{event.event_id}" if event.event_id else "",
-        occurred_at=event.timestamp,
-        metadata=event.metadata or {},
-        description=event.description or event.mta_response or "",
-    )
+@receiver(delivery_settled, dispatch_uid="certificates.record_delivery")
+def record_delivery(
+    sender, *, composer: str, reference: str, purpose: str, recipient: str, sent: bool, reason: str, **kwargs
+) -> None:
+    if composer == COMPOSER:
+        certificate_record_delivery(reference=reference, purpose=purpose, recipient=recipient, sent=sent, reason=reason)
+
+
+@receiver(delivery_tracked, dispatch_uid="certificates.record_tracking")
+def record_tracking(sender, *, composer: str, reference: str, event_type: str, description: str, **kwargs) -> None:
+    if composer == COMPOSER:
+        certificate_record_tracking(reference=reference, event_type=event_type, description=description)

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
-from verification import codes
+from delivery.models import DeliveryStatus
+from delivery.selectors import deliveries_for
 
-from .models import Certificate, CertificateEvent, Status
+from . import codes
+from .models import ISSUED_STATES, Certificate, CertificateEvent, CertificateVersion, Credential, Pipeline
+from .services.emailing import COMPOSER
+
+
+def _with_current_version(queryset: QuerySet[Certificate]) -> QuerySet[Certificate]:
+    return queryset.prefetch_related(
+        Prefetch("versions", queryset=CertificateVersion.objects.current(), to_attr="current_versions")
+    )
 
 
 def certificate_by_typed_code(typed: str) -> Certificate | None:
@@ -16,31 +25,163 @@ def certificate_by_typed_code(typed: str) -> Certificate | None:
     code = codes.normalize(typed)
     if code is None:
         return None
-    return Certificate.objects.public().filter(code=code).first()
+    return _with_current_version(Certificate.objects.public().filter(code=code)).first()
+
+
+def version_by_code(typed: str, number: int) -> CertificateVersion | None:
+    """One version of a public certificate, current or superseded, by its code and number."""
+    code = codes.normalize(typed)
+    if code is None:
+        return None
+    return (
+        CertificateVersion.objects.select_related("certificate")
+        .filter(certificate__code=code, number=number, certificate__pipeline_state__in=ISSUED_STATES)
+        .first()
+    )
+
+
+def version_by_pdf_sha256(sha256: str) -> CertificateVersion | None:
+    """The version whose PDF has exactly these bytes (its SHA-256), current or superseded."""
+    return (
+        CertificateVersion.objects.select_related("certificate")
+        .filter(pdf_sha256=(sha256 or "").lower(), certificate__pipeline_state__in=ISSUED_STATES)
+        .exclude(pdf_sha256="")
+        .first()
+    )
 
 
 def certificates_for_user(user) -> QuerySet[Certificate]:
     """A learner's own certificates, newest first (held ones are not theirs to see yet)."""
-    return Certificate.objects.public().filter(enrollment__learner__user=user).order_by("-issued_at", "-pk")
+    return _with_current_version(
+        Certificate.objects.public().filter(enrollment__learner__user=user).order_by("-issued_at", "-pk")
+    )
 
 
 def certificate_for_user(*, user, certificate_id: int) -> Certificate | None:
     return certificates_for_user(user).filter(pk=certificate_id).first()
 
 
-def certificates_for_export(*, course_slug: str | None = None) -> Iterator[Certificate]:
-    queryset = Certificate.objects.select_related("enrollment__learner", "enrollment__course")
+def certificate_downloadable_version(*, user, certificate_id: int) -> CertificateVersion | None:
+    """The current PDF of one of the user's certificates, unless it is revoked or suspended."""
+    certificate = certificate_for_user(user=user, certificate_id=certificate_id)
+    if certificate is None or certificate.credential_state != Credential.ACTIVE:
+        return None
+    version = certificate.current_version
+    return version if version is not None and version.pdf else None
+
+
+EXPORT_CHUNK = 2000
+
+
+def _export_status(certificate: Certificate, version: CertificateVersion | None) -> str:
+    if version is not None and not version.is_current:
+        return "superseded"
+    if certificate.credential_state != Credential.ACTIVE:
+        return certificate.credential_state
+    return certificate.pipeline_state
+
+
+def _delivery_statuses(version_ids: list[int]) -> dict[int, str]:
+    """Per version: sent if any email of it went out, else the state of its latest one."""
+    found: dict[int, str] = {}
+    rows = deliveries_for(composer=COMPOSER, references=version_ids).order_by("pk").values_list("reference", "status")
+    for reference, status in rows:
+        key = int(reference)
+        if found.get(key) != DeliveryStatus.SENT:
+            found[key] = status
+    return found
+
+
+def certificate_export_rows(*, course_slug: str | None = None) -> Iterator[dict[str, object]]:
+    """One row per version of every certificate (superseded ones too), then held and rejected
+    certificates, which have no version yet; by course, then certificate. A few queries per 2,000 rows."""
+    versions = CertificateVersion.objects.select_related(
+        "certificate__enrollment__learner", "certificate__enrollment__course"
+    ).order_by("certificate__enrollment__course__slug", "certificate_id", "number")
+    unissued = (
+        Certificate.objects.filter(pipeline_state__in=[Pipeline.HELD, Pipeline.REJECTED])
+        .select_related("enrollment__learner", "enrollment__course")
+        .order_by("enrollment__course__slug", "pk")
+    )
     if course_slug:
-        queryset = queryset.filter(enrollment__course__slug=course_slug)
-    return queryset.order_by("enrollment__course__slug", "pk").iterator(chunk_size=2000)
+        versions = versions.filter(certificate__enrollment__course__slug=course_slug)
+        unissued = unissued.filter(enrollment__course__slug=course_slug)
+    batch: list[CertificateVersion] = []
+    for version in versions.iterator(chunk_size=EXPORT_CHUNK):
+        batch.append(version)
+        if len(batch) == EXPORT_CHUNK:
+            yield from _version_rows(batch)
+            batch = []
+    yield from _version_rows(batch)
+    for certificate in unissued.iterator(chunk_size=EXPORT_CHUNK):
+        learner, course = certificate.enrollment.learner, certificate.enrollment.course
+        yield {
+            "code": certificate.display_code,
+            "status": certificate.pipeline_state,
+            "version": "",
+            "holder_name": learner.certificate_name,
+            "learner_external_id": learner.external_id,
+            "email": learner.email,
+            "course_slug": course.slug,
+            "course_title": course.title,
+            "issued_at": "",
+            "verify_url": "",
+            "pdf_sha256": "",
+            "pdf_path": "",
+            "delivery_status": "not sent",
+        }
+
+
+def _version_rows(batch: list[CertificateVersion]) -> Iterator[dict[str, object]]:
+    sent = _delivery_statuses([version.pk for version in batch])
+    for version in batch:
+        certificate = version.certificate
+        yield {
+            "code": certificate.display_code,
+            "status": _export_status(certificate, version),
+            "version": version.number,
+            "holder_name": version.holder_name,
+            "learner_external_id": certificate.enrollment.learner.external_id,
+            "email": version.recipient_email,
+            "course_slug": certificate.enrollment.course.slug,
+            "course_title": version.course_title,
+            "issued_at": version.issued_at.isoformat(),
+            "verify_url": version.verify_url,
+            "pdf_sha256": version.pdf_sha256,
+            "pdf_path": version.pdf.name or "",
+            "delivery_status": sent.get(version.pk, "pending" if version.is_current else "not sent"),
+        }
 
 
 def pipeline_counts() -> dict[str, int]:
     """How many certificates wait at each step: the pipeline's health at a glance."""
-    counts = dict.fromkeys(Status.values, 0)
-    counts.update(Certificate.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    counts = dict.fromkeys(Pipeline.values, 0)
+    counts.update(
+        Certificate.objects.values_list("pipeline_state").annotate(n=Count("pk")).values_list("pipeline_state", "n")
+    )
     return counts
 
 
 def certificate_events(certificate_id: int) -> QuerySet[CertificateEvent]:
-    return CertificateEvent.objects.filter(certificate_id=certificate_id).select_related("actor")
+    return CertificateEvent.objects.filter(certificate_id=certificate_id).select_related("actor", "version")
+
+
+def certificate_deliveries(certificate: Certificate):
+    """Every email of every version of a certificate, newest first."""
+    return deliveries_for(composer=COMPOSER, references=certificate.versions.values_list("pk", flat=True)).order_by(
+        "-created_at", "-pk"
+    )
+
+
+def certificate_ids_for_reissue(
+    *, course_slug: str | None = None, wanted_codes: list[str] | None = None
+) -> tuple[list[int], list[str]]:
+    """(ids of issued certificates of a course or with these canonical codes, the codes not found)."""
+    queryset = Certificate.objects.public()
+    if course_slug:
+        queryset = queryset.filter(enrollment__course__slug=course_slug)
+    if wanted_codes is not None:
+        queryset = queryset.filter(code__in=wanted_codes)
+    found = dict(queryset.order_by("pk").values_list("code", "pk"))
+    missing = [code for code in (wanted_codes or []) if code not in found]
+    return list(found.values()), missing

@@ -1,20 +1,47 @@
-from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import Resolver404, resolve
-from django.views.decorators.csrf import csrf_exempt
+"""The learner's dashboard: their own certificates, downloads, "email it to me". Thin views."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from .errors import CertificateError
+from .selectors import certificate_downloadable_version, certificate_for_user, certificates_for_user
+from .services.emailing import certificate_email_resend
 
 
-@csrf_exempt  # the ESP authenticates with the shared secret, not a browser session
-def anymail_webhooks(request: HttpRequest, rest: str) -> HttpResponse:
-    """anymail's tracking webhooks, served only once they are authenticated.
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "certificates/dashboard.html", {"certificates": certificates_for_user(request.user)})
 
-    Without ANYMAIL["WEBHOOK_SECRET"] anymail accepts any caller (it only warns), and a forged
-    "bounced" event would stop a learner's mail: so the URLs do not exist until the secret does.
-    """
-    if not settings.ANYMAIL.get("WEBHOOK_SECRET"):
-        raise Http404("tracking webhooks are not configured")
+
+@login_required
+def download(request: HttpRequest, certificate_id: int) -> FileResponse:
+    version = certificate_downloadable_version(user=request.user, certificate_id=certificate_id)
+    if version is None:
+        raise Http404("No such certificate")  # someone else's, or revoked, looks exactly like none at all
+    return FileResponse(
+        version.pdf.open("rb"),
+        as_attachment=True,
+        content_type="application/pdf",
+        filename=f"certificate-{version.display_code}.pdf",
+    )
+
+
+@login_required
+@require_POST
+def email_again(request: HttpRequest, certificate_id: int) -> HttpResponse:
+    certificate = certificate_for_user(user=request.user, certificate_id=certificate_id)
+    if certificate is None:
+        raise Http404("No such certificate")
     try:
-        match = resolve("/" + rest, urlconf="anymail.urls")
-    except Resolver404 as exc:
-        raise Http404("no such webhook") from exc
-    return match.func(request, *match.args, **match.kwargs)
+        sent = certificate_email_resend(certificate_ids=[certificate.pk], by=request.user, learner_request=True)
+    except CertificateError as exc:
+        messages.error(request, str(exc).capitalize() + ".")
+    else:
+        if sent:
+            messages.success(request, "On its way to your email address.")
+        else:
+            messages.error(request, "This certificate cannot be emailed right now.")
+    return redirect("dashboard:home")

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from certificates.views import anymail_webhooks
+from delivery.views import anymail_webhooks
 from learners.api import lms_completions
 
 urlpatterns = [
@@ -11,7 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("dashboard/", include("learners.urls")),
+    path("dashboard/", include("certificates.urls")),
     path("verify/", include("verification.urls")),
     path("api/lms/completions", lms_completions, name="lms_completions"),
     # ESP tracking webhooks (delivered, bounced, complained, opened, clicked): anymail/<esp>/tracking/

@@ -559,3 +559,8 @@ def completions_import_drop_folder(*, directory: Path) -> list[tuple[str, str]]:
         claimed.rename(destination / claimed.name)
         results.append((path.name, summary))
     return results
+
+
+def enrollments_mark_nudged(*, enrollment_ids: list[int]) -> None:
+    """Record that the sweep re-queued these completions, so it waits before asking again."""
+    Enrollment.objects.filter(pk__in=enrollment_ids).update(updated_at=timezone.now())

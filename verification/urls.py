@@ -6,6 +6,7 @@ app_name = "verification"
 urlpatterns = [
     path("", views.lookup, name="lookup"),
     path("<str:code>/", views.detail, name="detail"),
+    path("<str:code>/v<int:number>/", views.version_detail, name="version"),
     path("<str:code>/pdf/", views.pdf, name="pdf"),
     path("<str:code>/preview.png", views.preview, name="preview"),
 ]

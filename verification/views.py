@@ -2,15 +2,14 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from certificates.selectors import certificate_by_typed_code
-
-from . import codes
+from certificates import codes
+from certificates.selectors import certificate_by_typed_code, version_by_code
 
 NOT_FOUND_TEMPLATE = "verification/not_found.html"
 
 
 def _not_found(request: HttpRequest, typed: str = "") -> HttpResponse:
-    # Unknown and malformed codes get the very same page: nothing to learn by probing.
+    # Unknown, malformed and never-issued codes get the very same page: nothing to learn by probing.
     return render(request, NOT_FOUND_TEMPLATE, {"typed": typed}, status=404)
 
 
@@ -32,16 +31,29 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         return _not_found(request, code)
     if code != certificate.display_code:
         return redirect("verification:detail", code=certificate.display_code, permanent=True)
-    return render(request, "verification/detail.html", {"certificate": certificate})
+    version = certificate.current_version
+    return render(request, "verification/detail.html", {"certificate": certificate, "version": version})
+
+
+@require_GET
+def version_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    """One version as it was printed: a superseded one says so and links the current one."""
+    version = version_by_code(code, number)
+    if version is None:
+        return _not_found(request, code)
+    if version.is_current:
+        return redirect("verification:detail", code=version.display_code)
+    return render(request, "verification/detail.html", {"certificate": version.certificate, "version": version})
 
 
 @require_GET
 def pdf(request: HttpRequest, code: str) -> HttpResponse:
     certificate = certificate_by_typed_code(code)
-    if certificate is None or not certificate.is_valid or not certificate.pdf:
+    version = certificate.current_version if certificate is not None else None
+    if certificate is None or not certificate.is_valid or version is None or not version.pdf:
         return _not_found(request, code)  # a revoked PDF looks genuine: never serve it
     return FileResponse(
-        certificate.pdf.open("rb"),
+        version.pdf.open("rb"),
         content_type="application/pdf",
         filename=f"certificate-{certificate.display_code}.pdf",
     )
@@ -51,6 +63,7 @@ def pdf(request: HttpRequest, code: str) -> HttpResponse:
 def preview(request: HttpRequest, code: str) -> HttpResponse:
     """The 1200x627 image link previews show when a learner shares their verify page."""
     certificate = certificate_by_typed_code(code)
-    if certificate is None or not certificate.is_valid or not certificate.preview:
+    version = certificate.current_version if certificate is not None else None
+    if certificate is None or not certificate.is_valid or version is None or not version.preview:
         return _not_found(request, code)
-    return FileResponse(certificate.preview.open("rb"), content_type="image/png")
+    return FileResponse(version.preview.open("rb"), content_type="image/png")

@@ -2,8 +2,8 @@ from unittest import mock
 
 from django.utils import timezone
 
-from certificates import services
 from certificates.models import Certificate
+from certificates.services import issuance, rendering
 from courses.tests.factories import CourseFactory
 from learners.services import enrollment_record_completion
 from learners.tests.factories import EnrollmentFactory, LearnerFactory
@@ -23,6 +23,6 @@ def issued_certificate(run_on_commit, *, course=None, learner=None, **learner_fi
 def rendered_certificate(**enrollment_fields) -> Certificate:
     """Issued and rendered, its email not sent yet (no after-commit hand-offs run)."""
     enrollment = EnrollmentFactory(**enrollment_fields)
-    with mock.patch.object(services, "_enqueue_after_commit"):  # stop before the email
-        certificate = services.certificate_issue_for_enrollment(enrollment_id=enrollment.pk)
-        return services.certificate_render(certificate_id=certificate.pk)
+    with mock.patch.object(issuance, "enqueue_after_commit"), mock.patch.object(rendering, "enqueue_after_commit"):
+        certificate = issuance.certificate_issue_for_enrollment(enrollment_id=enrollment.pk)
+        return rendering.certificate_render(certificate_id=certificate.pk)

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from certificates.management.commands.export_certificates import COLUMNS
-from certificates.models import Certificate, Status
+from certificates.models import Certificate, Pipeline
 from certificates.tests.factories import issued_certificate
 from courses.models import Course
 from courses.tests.factories import CourseFactory
@@ -25,23 +25,24 @@ def export(*args) -> list[dict[str, str]]:
 
 def test_export_has_exactly_the_documented_columns_one_row_per_version(run_on_commit, settings):
     certificate = issued_certificate(run_on_commit, external_id="lms-42", email="a@example.com")
+    version = certificate.current_version
     [row] = export()
     assert row == {
         "code": certificate.display_code,
         "status": "emailed",
         "version": "1",
-        "holder_name": certificate.holder_name,
+        "holder_name": version.holder_name,
         "learner_external_id": "lms-42",
         "email": "a@example.com",
         "course_slug": certificate.enrollment.course.slug,
-        "course_title": certificate.course_title,
-        "issued_at": certificate.issued_at.isoformat(),
+        "course_title": version.course_title,
+        "issued_at": version.issued_at.isoformat(),
         "verify_url": certificate.verify_url,
-        "pdf_sha256": certificate.pdf_sha256,
-        "pdf_path": certificate.pdf.name,
+        "pdf_sha256": version.pdf_sha256,
+        "pdf_path": version.pdf.name,
         "delivery_status": "sent",
     }
-    assert (settings.MEDIA_ROOT / row["pdf_path"]).read_bytes() == certificate.pdf.read()
+    assert (settings.MEDIA_ROOT / row["pdf_path"]).read_bytes() == version.pdf.read()
 
 
 def test_export_lists_held_certificates_so_staff_see_them(run_on_commit):
@@ -73,7 +74,7 @@ def test_seed_demo_is_idempotent(run_on_commit):
     with run_on_commit():
         call_command("seed_demo", stdout=out)
     counts = (Course.objects.count(), Learner.objects.count(), Enrollment.objects.count(), Certificate.objects.count())
-    emailed = Certificate.objects.filter(status=Status.EMAILED).count()
+    emailed = Certificate.objects.filter(pipeline_state=Pipeline.EMAILED).count()
     with run_on_commit():
         call_command("seed_demo", stdout=io.StringIO())
     assert counts == (
@@ -83,7 +84,34 @@ def test_seed_demo_is_idempotent(run_on_commit):
         Certificate.objects.count(),
     )
     assert counts[0] == 3 and counts[1] >= 45
-    assert Certificate.objects.filter(status=Status.EMAILED).count() == emailed > 20
-    assert Certificate.objects.filter(status=Status.HELD).exists()  # bad demo data is held, not lost
+    assert Certificate.objects.filter(pipeline_state=Pipeline.EMAILED).count() == emailed > 20
+    assert Certificate.objects.filter(pipeline_state=Pipeline.HELD).exists()  # bad demo data is held, not lost
     text = out.getvalue()
-    assert "/admin/" in text and "/dashboard/" in text and "/verify/" in text and "laurel-demo" in text
+    assert "/admin/" in text and "/dashboard/" in text and "/verify/" in text
+
+
+def test_seed_demo_outside_debug_gives_the_superuser_a_random_password(run_on_commit, settings):
+    from django.contrib.auth import get_user_model
+
+    from certificates.management.commands.seed_demo import DEMO_PASSWORD
+
+    settings.DEBUG = False
+    out = io.StringIO()
+    with run_on_commit():
+        call_command("seed_demo", stdout=out)
+    admin = get_user_model().objects.get(username="admin")
+    assert DEMO_PASSWORD not in out.getvalue() and not admin.check_password(DEMO_PASSWORD)
+    printed = out.getvalue().split("(user admin, password ", 1)[1].split(")", 1)[0]
+    assert admin.check_password(printed)
+    again = io.StringIO()
+    with run_on_commit():
+        call_command("seed_demo", stdout=again)
+    assert printed not in again.getvalue() and admin.check_password(printed)  # kept, and not printed twice
+
+
+def test_seed_demo_in_debug_uses_the_documented_password(run_on_commit, settings):
+    settings.DEBUG = True
+    out = io.StringIO()
+    with run_on_commit():
+        call_command("seed_demo", stdout=out)
+    assert "password laurel-demo" in out.getvalue()

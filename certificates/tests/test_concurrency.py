@@ -6,9 +6,10 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from certificates import services, tasks
-from certificates.models import Certificate, Status
-from certificates.tests.factories import rendered_certificate
+from certificates import tasks
+from certificates.models import Certificate, Pipeline
+from certificates.services import issuance
+from certificates.tests.factories import issued_certificate, rendered_certificate
 from courses.tests.factories import CourseFactory
 from learners.services import enrollment_record_completion
 from learners.tests.factories import EnrollmentFactory, LearnerFactory, UserFactory
@@ -50,7 +51,7 @@ def test_two_completion_events_at_once_leave_one_certificate_and_one_email(mailo
     assert not [r for r in results if isinstance(r, Exception)], results
     assert len(set(results)) == 1
     certificate = Certificate.objects.get(enrollment=enrollment)
-    assert certificate.status == Status.EMAILED
+    assert certificate.pipeline_state == Pipeline.EMAILED
     assert len(mailoutbox) == 1
 
 
@@ -63,21 +64,21 @@ def test_the_same_completion_arriving_four_times_at_once_issues_once(mailoutbox)
     )
     assert not [r for r in results if isinstance(r, Exception)], results
     assert len(set(results)) == 1
-    assert Certificate.objects.get().status == Status.EMAILED
+    assert Certificate.objects.get().pipeline_state == Pipeline.EMAILED
     assert len(mailoutbox) == 1
 
 
 def test_approve_racing_the_issue_task_does_not_deadlock(mailoutbox):
     enrollment = EnrollmentFactory(course=CourseFactory(manual_review=True))
-    held = services.certificate_issue_for_enrollment(enrollment_id=enrollment.pk)
+    held = issuance.certificate_issue_for_enrollment(enrollment_id=enrollment.pk)
     staff = UserFactory(is_staff=True)
     steps = [
-        lambda: services.certificate_approve(certificate_id=held.pk, by=staff),
+        lambda: issuance.certificate_approve(certificate_id=held.pk, by=staff),
         lambda: tasks.certificate_issue_task(enrollment.pk),
     ]
     results = race(lambda: steps.pop()(), workers=2)
     assert not [r for r in results if isinstance(r, Exception)], results
-    assert Certificate.objects.get().status == Status.EMAILED
+    assert Certificate.objects.get().pipeline_state == Pipeline.EMAILED
     assert len(mailoutbox) == 1
 
 
@@ -89,30 +90,65 @@ def test_two_workers_sending_one_certificate_send_one_email(mailoutbox):
 
 
 def test_two_workers_racing_on_one_delivery_send_it_once(mailoutbox):
-    from certificates.models import Delivery
+    from delivery import tasks as delivery_tasks
+    from delivery.models import Delivery
 
     certificate = rendered_certificate()
-    delivery = Delivery.objects.create(certificate=certificate, recipient=certificate.recipient_email)
-    results = race(tasks.delivery_send_task, delivery.pk, workers=4)
+    version = certificate.current_version
+    delivery = Delivery.objects.create(
+        composer="certificate", reference=str(version.pk), recipient=version.recipient_email
+    )
+    results = race(delivery_tasks.delivery_send_task, delivery.pk, workers=4)
     assert sorted(results) == [False, False, False, True]
     assert len(mailoutbox) == 1
 
 
-def test_database_refuses_a_second_current_certificate():
+def test_two_reissues_at_once_make_one_version_and_one_notice(run_on_commit, mailoutbox):
+    from certificates.errors import CertificateNotReissuable
+    from certificates.models import CertificateVersion
+    from certificates.services import lifecycle
+
+    certificate = issued_certificate(run_on_commit, full_name="Jon Smiht")
+    learner = certificate.enrollment.learner
+    learner.full_name = "Jon Smith"
+    learner.save()
+    results = race(
+        lambda: lifecycle.certificate_reissue(certificate_id=certificate.pk, reason="name_correction", by=None),
+        workers=4,
+    )
+    made = [r for r in results if isinstance(r, CertificateVersion)]
+    assert len(made) == 1, results
+    assert all(isinstance(r, CertificateNotReissuable) for r in results if r is not made[0]), results
+    assert list(certificate.versions.order_by("number").values_list("number", "is_current")) == [
+        (1, False),
+        (2, True),
+    ]
+    # The tasks the winner queued ran in its thread (django-q2 is synchronous in tests): one notice.
+    certificate.refresh_from_db()
+    assert certificate.pipeline_state == Pipeline.EMAILED
+    assert [m.subject for m in mailoutbox][1:] == [f"Your corrected certificate for {made[0].course_title}"]
+
+
+def test_database_refuses_a_second_certificate_or_a_second_current_version():
     from django.db import IntegrityError, transaction
+
+    from certificates.models import CertificateVersion
 
     certificate = rendered_certificate()
     with pytest.raises(IntegrityError), transaction.atomic():
-        Certificate.objects.create(
-            enrollment=certificate.enrollment,
-            version=2,
-            code="0" * 16,
-            status=Status.ISSUED,
-            holder_name="x",
-            recipient_email="x@example.com",
-            course_title="x",
-            organisation_name="x",
-            template_family="completion",
-            completed_at=certificate.completed_at,
-            issued_on=certificate.issued_on,
+        Certificate.objects.create(enrollment=certificate.enrollment, code="0" * 16, pipeline_state=Pipeline.HELD)
+    current = certificate.current_version
+    fields = {
+        name: getattr(current, name)
+        for name in (
+            "holder_name",
+            "recipient_email",
+            "course_title",
+            "organisation_name",
+            "template_family",
+            "completed_at",
+            "issued_on",
         )
+    }
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CertificateVersion.objects.create(certificate=certificate, number=2, issued_at=current.issued_at, **fields)

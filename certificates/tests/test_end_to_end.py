@@ -20,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 from django_q.conf import Conf
 
-from certificates.models import Certificate, Status
+from certificates.models import Certificate, Pipeline
 from conftest import require_tool
 from courses.tests.factories import CourseFactory
 from learners.services import enrollment_record_completion
@@ -97,7 +97,7 @@ def wait_for_status(certificate_filter: dict, status: str, timeout: float, log: 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         certificate = Certificate.objects.filter(**certificate_filter).first()
-        if certificate is not None and certificate.status == status:
+        if certificate is not None and certificate.pipeline_state == status:
             return certificate
         time.sleep(0.5)
     pytest.fail(f"no {status} certificate after {timeout}s; worker log:\n{log.read_text(errors='replace')[-3000:]}")
@@ -109,13 +109,13 @@ def test_completion_to_verified_certificate_through_a_real_worker(worker, live_s
     course = CourseFactory(title="Clinical Ethics")
     enrollment = enrollment_record_completion(learner_id=learner.pk, course_id=course.pk, completed_at=timezone.now())
 
-    certificate = wait_for_status({"enrollment": enrollment}, Status.EMAILED, 90, worker / "qcluster.log")
+    certificate = wait_for_status({"enrollment": enrollment}, Pipeline.EMAILED, 90, worker / "qcluster.log")
 
     [mail_file] = list((worker / "mail").glob("*.log"))
     message = email.message_from_bytes(mail_file.read_bytes().split(b"\n" + b"-" * 79)[0])
     assert message["To"] == "=?utf-8?q?Siobh=C3=A1n_N=C3=AD_Bhriain?= <siobhan@example.com>"
     attachments = [part for part in message.walk() if part.get_content_type() == "application/pdf"]
-    pdf_path = Path(settings.MEDIA_ROOT) / certificate.pdf.name
+    pdf_path = Path(settings.MEDIA_ROOT) / certificate.current_version.pdf.name
     assert [part.get_payload(decode=True) for part in attachments] == [pdf_path.read_bytes()]
 
     subprocess.run(["pdftoppm", "-r", "150", "-png", str(pdf_path), str(tmp_path / "page")], check=True)

@@ -10,9 +10,13 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from certificates import services, tasks
+from certificates import tasks
+from certificates.services import emailing, issuance, lifecycle, rendering, snapshot, sweep
 from certificates.errors import CertificateStillHasProblems
-from certificates.models import Certificate, CertificateEvent, Delivery, DeliveryStatus, Status
+from certificates.models import Certificate, CertificateEvent, Credential, Pipeline
+from delivery import services as delivery_services
+from delivery.errors import SEND_INTERRUPTED
+from delivery.models import Delivery, DeliveryStatus
 from certificates.tests.factories import issued_certificate, rendered_certificate
 from courses.tests.factories import CourseFactory
 from learners.models import Decision
@@ -35,11 +39,12 @@ def test_completion_issues_renders_and_emails_the_certificate(run_on_commit, mai
     enrollment = complete(run_on_commit, learner, course)
 
     certificate = Certificate.objects.get(enrollment=enrollment)
-    assert certificate.status == Status.EMAILED
-    assert (certificate.holder_name, certificate.course_title) == ("Zoë Ångström", "Intro to Django")
-    data = certificate.pdf.read()
+    assert certificate.pipeline_state == Pipeline.EMAILED
+    version = certificate.current_version
+    assert (version.holder_name, version.course_title) == ("Zoë Ångström", "Intro to Django")
+    data = version.pdf.read()
     assert data.startswith(b"%PDF-")
-    assert certificate.pdf_sha256 == hashlib.sha256(data).hexdigest()
+    assert version.pdf_sha256 == hashlib.sha256(data).hexdigest()
     [message] = mailoutbox
     assert message.to == ["Zoë Ångström <zoe@example.com>"]
     assert message.subject == "Your certificate for Intro to Django"
@@ -59,7 +64,7 @@ def test_completion_issues_renders_and_emails_the_certificate(run_on_commit, mai
 def test_preferred_name_is_printed(run_on_commit):
     learner = LearnerFactory(full_name="Robert Tables", preferred_name="Bobby Tables")
     enrollment = complete(run_on_commit, learner, CourseFactory())
-    assert Certificate.objects.get(enrollment=enrollment).holder_name == "Bobby Tables"
+    assert Certificate.objects.get(enrollment=enrollment).current_version.holder_name == "Bobby Tables"
 
 
 def test_score_below_threshold_issues_nothing_and_records_why(run_on_commit, mailoutbox):
@@ -77,7 +82,7 @@ def test_regrade_above_threshold_issues_once(run_on_commit, mailoutbox):
     complete(run_on_commit, learner, course, score=Decimal("81"), completed_at=completed_at)
     complete(run_on_commit, learner, course, score=Decimal("95"), completed_at=completed_at)
     assert Certificate.objects.count() == 1
-    assert Certificate.objects.get().score == Decimal("81")
+    assert Certificate.objects.get().current_version.score == Decimal("81")
     assert len(mailoutbox) == 1
 
 
@@ -92,23 +97,23 @@ def test_same_completion_recorded_twice_changes_nothing(run_on_commit, mailoutbo
 def test_manual_review_holds_until_staff_approve(run_on_commit, mailoutbox):
     enrollment = complete(run_on_commit, LearnerFactory(), CourseFactory(manual_review=True))
     certificate = Certificate.objects.get(enrollment=enrollment)
-    assert certificate.status == Status.HELD
-    assert "awaiting manual review" in certificate.status_reason
+    assert certificate.pipeline_state == Pipeline.HELD
+    assert "awaiting manual review" in certificate.state_reason
     assert mailoutbox == []
 
     staff = UserFactory(username="staff", is_staff=True)
     with run_on_commit():
-        services.certificate_approve(certificate_id=certificate.pk, by=staff)
+        issuance.certificate_approve(certificate_id=certificate.pk, by=staff)
     certificate.refresh_from_db()
-    assert certificate.status == Status.EMAILED and len(mailoutbox) == 1
+    assert certificate.pipeline_state == Pipeline.EMAILED and len(mailoutbox) == 1
     assert CertificateEvent.objects.filter(certificate=certificate, kind="approved", actor=staff).exists()
 
 
 @pytest.mark.parametrize(
     ("learner_fields", "reason"),
     [
-        ({"full_name": ""}, services.MISSING_NAME),
-        ({"full_name": "   "}, services.MISSING_NAME),
+        ({"full_name": ""}, snapshot.MISSING_NAME),
+        ({"full_name": "   "}, snapshot.MISSING_NAME),
         ({"email": "not-an-email"}, "learner's email address is not valid: 'not-an-email'"),
         ({"email": ""}, "learner's email address is not valid: ''"),
         ({"full_name": "Ana \ue000"}, "name has characters the certificate fonts cannot print: \ue000"),
@@ -122,9 +127,9 @@ def test_bad_data_holds_the_certificate_with_a_reason_and_spares_the_batch(
     good = complete(run_on_commit, LearnerFactory(email="good@example.com"), course)
 
     held = Certificate.objects.get(enrollment=bad)
-    assert (held.status, held.status_reason) == (Status.HELD, reason)
-    assert not held.pdf
-    assert Certificate.objects.get(enrollment=good).status == Status.EMAILED
+    assert (held.pipeline_state, held.state_reason) == (Pipeline.HELD, reason)
+    assert held.current_version is None and held.issued_at is None
+    assert Certificate.objects.get(enrollment=good).pipeline_state == Pipeline.EMAILED
     assert [m.to for m in mailoutbox] == [[f"{good.learner.full_name} <good@example.com>"]]
 
 
@@ -134,7 +139,7 @@ def test_correcting_the_name_releases_a_held_certificate(run_on_commit, mailoutb
     with run_on_commit():
         learner_update_details(learner_id=learner.pk, email=learner.email, full_name="Ngozi Adichie")
     certificate = Certificate.objects.get(enrollment=enrollment)
-    assert (certificate.status, certificate.holder_name) == (Status.EMAILED, "Ngozi Adichie")
+    assert (certificate.pipeline_state, certificate.current_version.holder_name) == (Pipeline.EMAILED, "Ngozi Adichie")
     assert len(mailoutbox) == 1
 
 
@@ -144,12 +149,12 @@ def test_each_task_run_twice_issues_one_certificate_and_sends_one_email(mailoutb
     second_id = tasks.certificate_issue_task(enrollment.pk)
     assert first_id == second_id
     tasks.certificate_render_task(first_id)
-    sha = Certificate.objects.get(pk=first_id).pdf_sha256
+    sha = Certificate.objects.get(pk=first_id).current_version.pdf_sha256
     tasks.certificate_render_task(first_id)
     assert tasks.certificate_email_task(first_id) is True
     assert tasks.certificate_email_task(first_id) is False
     certificate = Certificate.objects.get()
-    assert (certificate.status, certificate.pdf_sha256) == (Status.EMAILED, sha)
+    assert (certificate.pipeline_state, certificate.current_version.pdf_sha256) == (Pipeline.EMAILED, sha)
     assert len(mailoutbox) == 1
 
 
@@ -161,7 +166,10 @@ def test_issued_certificate_is_frozen_against_course_and_learner_edits(run_on_co
     with run_on_commit():
         learner_update_details(learner_id=learner.pk, email=learner.email, full_name="Anna K.")
     certificate = Certificate.objects.get(enrollment=enrollment)
-    assert (certificate.course_title, certificate.holder_name) == ("Old Title", "Anna Kuznetsova")
+    assert (certificate.current_version.course_title, certificate.current_version.holder_name) == (
+        "Old Title",
+        "Anna Kuznetsova",
+    )
 
 
 def test_transient_email_failure_retries_later_then_sends(monkeypatch, mailoutbox, settings):
@@ -177,16 +185,20 @@ def test_transient_email_failure_retries_later_then_sends(monkeypatch, mailoutbo
         return real_send(self, *args, **kwargs)
 
     monkeypatch.setattr(mail.EmailMessage, "send", flaky_send)
-    assert services.certificate_email(certificate_id=certificate.pk) is False
-    delivery = Delivery.objects.get(certificate=certificate)
+    assert emailing.certificate_email(certificate_id=certificate.pk) is False
+    delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.QUEUED, 1)
     assert "SMTP server down" in delivery.last_error
-    assert services.certificate_email(certificate_id=certificate.pk) is False  # not due yet: backoff
+    assert emailing.certificate_email(certificate_id=certificate.pk) is False  # not due yet: backoff
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):
-        assert services.pipeline_sweep()["retry"] == 1
+        assert sweep.pipeline_sweep()["retry"] == 1
     delivery.refresh_from_db()
     certificate.refresh_from_db()
-    assert (delivery.status, delivery.attempts, certificate.status) == (DeliveryStatus.SENT, 2, Status.EMAILED)
+    assert (delivery.status, delivery.attempts, certificate.pipeline_state) == (
+        DeliveryStatus.SENT,
+        2,
+        Pipeline.EMAILED,
+    )
     assert len(mailoutbox) == 1
 
 
@@ -197,11 +209,11 @@ def test_permanent_email_failure_does_not_retry(monkeypatch, mailoutbox):
         raise smtplib.SMTPRecipientsRefused({"x@example.com": (550, b"no such user")})
 
     monkeypatch.setattr(mail.EmailMessage, "send", refused)
-    services.certificate_email(certificate_id=certificate.pk)
+    emailing.certificate_email(certificate_id=certificate.pk)
     certificate.refresh_from_db()
-    assert certificate.status == Status.DELIVERY_FAILED
-    assert "recipient refused" in certificate.status_reason
-    assert services.certificate_email(certificate_id=certificate.pk) is False  # nothing left to claim
+    assert certificate.pipeline_state == Pipeline.DELIVERY_FAILED
+    assert "recipient refused" in certificate.state_reason
+    assert emailing.certificate_email(certificate_id=certificate.pk) is False  # nothing left to claim
 
 
 def test_email_gives_up_after_the_attempt_limit_with_growing_delays(monkeypatch, settings):
@@ -209,7 +221,7 @@ def test_email_gives_up_after_the_attempt_limit_with_growing_delays(monkeypatch,
     settings.EMAIL_RETRY_BASE_SECONDS = 60
     certificate = rendered_certificate()
     monkeypatch.setattr(mail.EmailMessage, "send", lambda self, *a, **k: (_ for _ in ()).throw(TimeoutError("slow")))
-    services.certificate_email(certificate_id=certificate.pk)
+    emailing.certificate_email(certificate_id=certificate.pk)
     delivery = Delivery.objects.get()
     delays, tried_at = [], timezone.now()
     for _ in range(2):
@@ -217,74 +229,75 @@ def test_email_gives_up_after_the_attempt_limit_with_growing_delays(monkeypatch,
         delays.append(round((delivery.next_attempt_at - tried_at).total_seconds() / 60))
         tried_at = delivery.next_attempt_at + timedelta(seconds=1)
         with time_machine.travel(tried_at):
-            services.delivery_send(delivery_id=delivery.pk)
+            delivery_services.delivery_send(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     certificate.refresh_from_db()
     assert delays == [1, 2]
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 3)
     assert delivery.last_error.startswith("gave up after 3 tries")
-    assert certificate.status == Status.DELIVERY_FAILED
+    assert certificate.pipeline_state == Pipeline.DELIVERY_FAILED
 
 
 def test_render_failure_is_counted_and_retried(monkeypatch):
     enrollment = EnrollmentFactory()
-    certificate = services.certificate_issue_for_enrollment(enrollment_id=enrollment.pk)
-    monkeypatch.setattr(services.pdf, "render_pdf", lambda *args: (_ for _ in ()).throw(RuntimeError("disk full")))
+    certificate = issuance.certificate_issue_for_enrollment(enrollment_id=enrollment.pk)
+    monkeypatch.setattr(rendering.pdf, "render_pdf", lambda *args: (_ for _ in ()).throw(RuntimeError("disk full")))
     with pytest.raises(RuntimeError):
-        services.certificate_render(certificate_id=certificate.pk)
+        rendering.certificate_render(certificate_id=certificate.pk)
     certificate.refresh_from_db()
-    assert (certificate.status, certificate.attempts) == (Status.ISSUED, 1)
-    assert "disk full" in certificate.status_reason
+    assert (certificate.pipeline_state, certificate.attempts) == (Pipeline.ISSUED, 1)
+    assert "disk full" in certificate.state_reason
     monkeypatch.undo()
-    assert services.certificate_render(certificate_id=certificate.pk).status == Status.RENDERED
+    assert rendering.certificate_render(certificate_id=certificate.pk).pipeline_state == Pipeline.RENDERED
 
 
 def test_sweep_renudges_stuck_work_and_never_resends_an_interrupted_send(run_on_commit, mailoutbox, settings):
     settings.CERTIFICATE_STUCK_AFTER = 60
     lost_completion = EnrollmentFactory()  # its signal never ran
-    stuck_render = services.certificate_issue_for_enrollment(enrollment_id=EnrollmentFactory().pk)
+    stuck_render = issuance.certificate_issue_for_enrollment(enrollment_id=EnrollmentFactory().pk)
     stuck_email = rendered_certificate()
     interrupted = rendered_certificate()
     delivery = Delivery.objects.create(
-        certificate=interrupted,
-        recipient=interrupted.recipient_email,
+        composer="certificate",
+        reference=str(interrupted.current_version.pk),
+        recipient=interrupted.current_version.recipient_email,
         status=DeliveryStatus.SENDING,
         claimed_at=timezone.now(),
         attempts=1,
     )
 
     with time_machine.travel(timezone.now() + timedelta(minutes=10)), run_on_commit():
-        counts = services.pipeline_sweep()
+        counts = sweep.pipeline_sweep()
     assert counts == {"issue": 1, "render": 1, "email": 2, "retry": 0, "interrupted": 1}
     for certificate in (Certificate.objects.get(enrollment=lost_completion), stuck_render, stuck_email):
         certificate.refresh_from_db()
-        assert certificate.status == Status.EMAILED
+        assert certificate.pipeline_state == Pipeline.EMAILED
     delivery.refresh_from_db()
     interrupted.refresh_from_db()
-    assert (delivery.status, delivery.last_error) == (DeliveryStatus.FAILED, services.SEND_INTERRUPTED)
-    assert (interrupted.status, interrupted.status_reason) == (Status.DELIVERY_FAILED, services.SEND_INTERRUPTED)
+    assert (delivery.status, delivery.last_error) == (DeliveryStatus.FAILED, SEND_INTERRUPTED)
+    assert (interrupted.pipeline_state, interrupted.state_reason) == (Pipeline.DELIVERY_FAILED, SEND_INTERRUPTED)
     assert len(mailoutbox) == 3
 
 
 def test_sweep_leaves_fresh_work_alone(settings):
     settings.CERTIFICATE_STUCK_AFTER = 60
     EnrollmentFactory()
-    services.certificate_issue_for_enrollment(enrollment_id=EnrollmentFactory().pk)
-    assert services.pipeline_sweep() == {"issue": 0, "render": 0, "email": 0, "retry": 0, "interrupted": 0}
+    issuance.certificate_issue_for_enrollment(enrollment_id=EnrollmentFactory().pk)
+    assert sweep.pipeline_sweep() == {"issue": 0, "render": 0, "email": 0, "retry": 0, "interrupted": 0}
 
 
 def test_approving_a_certificate_with_bad_data_says_why(run_on_commit):
     enrollment = complete(run_on_commit, LearnerFactory(email="nope"), CourseFactory(manual_review=True))
     certificate = Certificate.objects.get(enrollment=enrollment)
     with pytest.raises(CertificateStillHasProblems, match="email address is not valid"):
-        services.certificate_approve(certificate_id=certificate.pk, by=UserFactory(is_staff=True))
+        issuance.certificate_approve(certificate_id=certificate.pk, by=UserFactory(is_staff=True))
 
 
 def test_revoked_certificate_is_not_current_and_events_are_append_only(run_on_commit):
     certificate = issued_certificate(run_on_commit)
-    services.certificate_revoke(certificate_id=certificate.pk, by=None, reason="academic misconduct")
+    lifecycle.certificate_revoke(certificate_id=certificate.pk, by=None, reason="academic misconduct")
     certificate.refresh_from_db()
-    assert certificate.status == Status.REVOKED and not certificate.is_valid
+    assert certificate.credential_state == Credential.REVOKED and not certificate.is_valid
     event = CertificateEvent.objects.filter(certificate=certificate).last()
     with pytest.raises(ValueError):
         event.save()
@@ -296,11 +309,11 @@ def test_revoked_certificate_stays_revoked_after_learner_edit_and_regrade(run_on
     learner, course, completed_at = LearnerFactory(), CourseFactory(), timezone.now()
     enrollment = complete(run_on_commit, learner, course, completed_at=completed_at)
     certificate = Certificate.objects.get(enrollment=enrollment)
-    services.certificate_revoke(certificate_id=certificate.pk, by=None, reason="misconduct")
+    lifecycle.certificate_revoke(certificate_id=certificate.pk, by=None, reason="misconduct")
     with run_on_commit():
         learner_update_details(learner_id=learner.pk, email=learner.email, full_name="New Name")
     complete(run_on_commit, learner, course, completed_at=completed_at, score=Decimal("99"))
-    assert list(Certificate.objects.values_list("status", flat=True)) == [Status.REVOKED]
+    assert list(Certificate.objects.values_list("credential_state", flat=True)) == [Credential.REVOKED]
     assert len(mailoutbox) == 1
 
 
@@ -309,26 +322,26 @@ def test_revocation_during_a_send_stands(monkeypatch, mailoutbox):
     real_send = mail.EmailMessage.send
 
     def send_while_staff_revoke(self, *args, **kwargs):
-        services.certificate_revoke(certificate_id=certificate.pk, by=None, reason="issued in error")
+        lifecycle.certificate_revoke(certificate_id=certificate.pk, by=None, reason="issued in error")
         return real_send(self, *args, **kwargs)
 
     monkeypatch.setattr(mail.EmailMessage, "send", send_while_staff_revoke)
-    services.certificate_email(certificate_id=certificate.pk)
+    emailing.certificate_email(certificate_id=certificate.pk)
     certificate.refresh_from_db()
-    assert certificate.status == Status.REVOKED and certificate.emailed_at is not None
+    assert certificate.credential_state == Credential.REVOKED and certificate.emailed_at is not None
 
 
 def test_failure_during_a_revocation_does_not_unrevoke(monkeypatch):
     certificate = rendered_certificate()
 
     def revoke_then_fail(self, *args, **kwargs):
-        services.certificate_revoke(certificate_id=certificate.pk, by=None, reason="issued in error")
+        lifecycle.certificate_revoke(certificate_id=certificate.pk, by=None, reason="issued in error")
         raise ConnectionRefusedError("down")
 
     monkeypatch.setattr(mail.EmailMessage, "send", revoke_then_fail)
-    services.certificate_email(certificate_id=certificate.pk)
+    emailing.certificate_email(certificate_id=certificate.pk)
     certificate.refresh_from_db()
-    assert certificate.status == Status.REVOKED
+    assert certificate.credential_state == Credential.REVOKED
 
 
 def test_regrade_after_issue_is_decided_and_not_swept_forever(run_on_commit, settings):
@@ -339,7 +352,7 @@ def test_regrade_after_issue_is_decided_and_not_swept_forever(run_on_commit, set
     enrollment.refresh_from_db()
     assert enrollment.decision == Decision.ELIGIBLE
     with time_machine.travel(timezone.now() + timedelta(minutes=5)):
-        assert services.pipeline_sweep()["issue"] == 0
+        assert sweep.pipeline_sweep()["issue"] == 0
 
 
 def test_staff_resend_after_a_failed_delivery(run_on_commit, monkeypatch, mailoutbox):
@@ -347,18 +360,18 @@ def test_staff_resend_after_a_failed_delivery(run_on_commit, monkeypatch, mailou
     monkeypatch.setattr(
         mail.EmailMessage, "send", lambda self, *a, **k: (_ for _ in ()).throw(smtplib.SMTPRecipientsRefused({}))
     )
-    services.certificate_email(certificate_id=certificate.pk)
+    emailing.certificate_email(certificate_id=certificate.pk)
     monkeypatch.undo()
     staff = UserFactory(is_staff=True)
     with run_on_commit():
-        assert services.certificate_email_resend(certificate_ids=[certificate.pk], by=staff) == 1
+        assert emailing.certificate_email_resend(certificate_ids=[certificate.pk], by=staff) == 1
     certificate.refresh_from_db()
-    assert certificate.status == Status.EMAILED and len(mailoutbox) == 1
+    assert certificate.pipeline_state == Pipeline.EMAILED and len(mailoutbox) == 1
     assert CertificateEvent.objects.filter(certificate=certificate, kind="resend_requested", actor=staff).exists()
 
 
 def test_resend_skips_held_and_revoked(run_on_commit):
     held = issued_certificate(run_on_commit, email="broken")
     revoked = issued_certificate(run_on_commit)
-    services.certificate_revoke(certificate_id=revoked.pk, by=None, reason="x")
-    assert services.certificate_email_resend(certificate_ids=[held.pk, revoked.pk], by=None) == 0
+    lifecycle.certificate_revoke(certificate_id=revoked.pk, by=None, reason="x")
+    assert emailing.certificate_email_resend(certificate_ids=[held.pk, revoked.pk], by=None) == 0

@@ -15,7 +15,8 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from PIL import Image
 
-from certificates import fonts, pdf, services, text
+from certificates import fonts, pdf, text
+from certificates.services import rendering
 from certificates.models import Certificate
 from certificates.tests.factories import issued_certificate
 from certificates.tests.pdf_inspect import drawn_glyphs, outlines_for_gids
@@ -223,32 +224,32 @@ def test_extreme_content_stays_on_the_page_without_collisions(case, page_size, t
 def test_editing_the_course_after_issue_leaves_the_issued_pdf_unchanged(run_on_commit):
     course = CourseFactory(title="Old Title", accent_color="#112233")
     certificate = issued_certificate(run_on_commit, course=course)
-    stored = certificate.pdf.read()
+    stored = certificate.current_version.pdf.read()
     course.title, course.accent_color, course.template_family = "New Title", "#CC0000", "achievement"
     course.signature.save("sig.png", ContentFile(_png()), save=False)
     course.save()
-    certificate = Certificate.objects.get(pk=certificate.pk)
-    assert certificate.pdf.read() == stored
-    assert hashlib.sha256(stored).hexdigest() == certificate.pdf_sha256
+    version = Certificate.objects.get(pk=certificate.pk).current_version
+    assert version.pdf.read() == stored
+    assert hashlib.sha256(stored).hexdigest() == version.pdf_sha256
     # Regenerating from the frozen snapshot gives the very same bytes: the SHA-256 proves it genuine.
-    assert pdf.render_pdf(services.content_for(certificate), services.design_for(certificate)) == stored
+    assert pdf.render_pdf(rendering.content_for(version), rendering.design_for(version)) == stored
 
 
 @pytest.mark.django_db
 def test_certificate_gets_a_preview_png_and_branding_from_the_organisation(run_on_commit):
     course = CourseFactory(organisation__accent_color="#0B6E4F", organisation__page_size="LETTER")
-    certificate = issued_certificate(run_on_commit, course=course)
-    assert (certificate.accent_color, certificate.page_size) == ("#0B6E4F", "LETTER")
-    assert Image.open(certificate.preview).size == (1200, 627)
+    version = issued_certificate(run_on_commit, course=course).current_version
+    assert (version.accent_color, version.page_size) == ("#0B6E4F", "LETTER")
+    assert Image.open(version.preview).size == (1200, 627)
 
 
 @pytest.mark.django_db
 def test_admin_preview_renders_a_sample_pdf_and_png(client):
     client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
     course = CourseFactory(title="Ethics")
-    pdf_response = client.get(reverse("admin:courses_course_preview", args=[course.pk, "pdf"]), {"name": "李小龙"})
+    pdf_response = client.get(reverse("admin:certificates_course_preview", args=[course.pk, "pdf"]), {"name": "李小龙"})
     assert pdf_response.status_code == 200 and pdf_response.content.startswith(b"%PDF-")
-    png_response = client.get(reverse("admin:courses_course_preview", args=[course.pk, "png"]))
+    png_response = client.get(reverse("admin:certificates_course_preview", args=[course.pk, "png"]))
     assert Image.open(io.BytesIO(png_response.content)).size == (1200, 627)
     assert "Sample PDF" in client.get(reverse("admin:courses_course_change", args=[course.pk])).content.decode()
 
@@ -276,7 +277,7 @@ def test_zero_width_joiners_in_persian_and_arabic_render(tmp_path):
 )
 def test_anything_unprintable_on_the_certificate_holds_it_with_a_reason(run_on_commit, course_fields, reason):
     certificate = issued_certificate(run_on_commit, course=CourseFactory(**course_fields))
-    assert certificate.status == "held" and reason in certificate.status_reason
+    assert certificate.pipeline_state == "held" and reason in certificate.state_reason
 
 
 @pytest.mark.django_db
@@ -291,7 +292,7 @@ def test_course_validation_refuses_bad_custom_fields_and_locales():
 
 @pytest.mark.django_db
 def test_rendered_certificate_records_the_renderer_version(run_on_commit):
-    assert issued_certificate(run_on_commit).renderer_version == pdf.RENDERER_VERSION
+    assert issued_certificate(run_on_commit).current_version.renderer_version == pdf.RENDERER_VERSION
 
 
 def test_a_second_accent_colour_draws_the_inner_frame_and_rule():

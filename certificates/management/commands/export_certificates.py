@@ -3,9 +3,8 @@ import csv
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from certificates.models import Status
-from certificates.selectors import certificates_for_export
-from courses.models import Course
+from certificates.selectors import certificate_export_rows
+from courses.selectors import course_by_key
 
 COLUMNS = [
     "code",
@@ -31,54 +30,26 @@ def neutralise(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def delivery_status(certificate) -> str:
-    if certificate.emailed_at:
-        return "sent"
-    if certificate.status in (Status.DELIVERY_FAILED, Status.SENDING):
-        return {Status.DELIVERY_FAILED: "failed", Status.SENDING: "sending"}[certificate.status]
-    if certificate.status in (Status.ISSUED, Status.RENDERED):
-        return "pending"
-    return "not sent"  # held, or revoked/superseded before any email
-
-
 class Command(BaseCommand):
-    help = "Write one CSV row per certificate version, for staff and other tools."
+    help = "Write one CSV row per certificate version (superseded ones too), then held and rejected ones."
 
     def add_arguments(self, parser):
         parser.add_argument("--course", help="Only this course's slug.")
         parser.add_argument("--output", help="File to write (default: standard output).")
 
     def handle(self, *args, course=None, output=None, **options):
-        if course and not Course.objects.filter(slug=course).exists():
+        if course and course_by_key(course) is None:
             raise CommandError(f"unknown course {course!r}")
         handle = open(output, "w", newline="", encoding="utf-8") if output else self.stdout
         try:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
             rows = 0
-            for certificate in certificates_for_export(course_slug=course):
-                learner, course_row = certificate.enrollment.learner, certificate.enrollment.course
-                writer.writerow(
-                    neutralise(v)
-                    for v in [
-                        certificate.display_code,
-                        certificate.status,
-                        certificate.version,
-                        certificate.holder_name,
-                        learner.external_id,
-                        certificate.recipient_email,
-                        course_row.slug,
-                        certificate.course_title,
-                        certificate.issued_at.isoformat() if certificate.issued_at else "",
-                        certificate.verify_url,
-                        certificate.pdf_sha256,
-                        certificate.pdf.name or "",
-                        delivery_status(certificate),
-                    ]
-                )
+            for row in certificate_export_rows(course_slug=course):
+                writer.writerow(neutralise(row[column]) for column in COLUMNS)
                 rows += 1
         finally:
             if output:
                 handle.close()
         if output:
-            self.stderr.write(f"Wrote {rows} certificates to {output} (PDF paths relative to {settings.MEDIA_ROOT}).")
+            self.stderr.write(f"Wrote {rows} rows to {output} (PDF paths relative to {settings.MEDIA_ROOT}).")

@@ -1,5 +1,6 @@
 import io
 import math
+import secrets
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 from PIL import Image, ImageDraw
 
-from certificates.services import certificate_issue_for_enrollment
+from certificates.services.issuance import certificate_issue_for_enrollment
 from courses.models import Course, IssuanceRule, Organisation, TemplateFamily
 from learners.models import CompletionSource, Learner
 from learners.services import enrollment_record_completion, learner_upsert
@@ -166,8 +167,13 @@ class Command(BaseCommand):
                 if course.instructor_name and not course.signature:
                     course.signature.save(f"{course.slug}.png", ContentFile(_demo_signature(len(courses))), save=True)
                 courses.append(course)
-            staff = self._user("admin", is_staff=True, is_superuser=True, email="admin@academy.example")
-            learner_user = self._user("learner", email="learner@academy.example")
+            # A known password only where DEBUG says this is a developer's machine; anywhere else each
+            # new demo account gets a random one, printed once.
+            password = DEMO_PASSWORD if settings.DEBUG else secrets.token_urlsafe(12)
+            staff, staff_new = self._user(
+                password, "admin", is_staff=True, is_superuser=True, email="admin@academy.example"
+            )
+            learner_user, learner_new = self._user(password, "learner", email="learner@academy.example")
 
             first_enrollment = None
             base_time = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -192,11 +198,11 @@ class Command(BaseCommand):
         site = settings.SITE_URL
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(NAMES)} learners on {len(courses)} courses."))
         self.stdout.write(
-            f"  Admin:      {site}{reverse('admin:index')}  (user {staff.username}, password {DEMO_PASSWORD})"
+            f"  Admin:      {site}{reverse('admin:index')}  (user {staff.username}, {self._said(password, staff_new)})"
         )
         self.stdout.write(
-            f"  Dashboard:  {site}{reverse('learners:dashboard')}"
-            f"  (user {learner_user.username}, password {DEMO_PASSWORD})"
+            f"  Dashboard:  {site}{reverse('dashboard:home')}"
+            f"  (user {learner_user.username}, {self._said(password, learner_new)})"
         )
         if certificate is not None:
             self.stdout.write(f"  Verify:     {certificate.verify_url}")
@@ -205,9 +211,15 @@ class Command(BaseCommand):
         )
 
     @staticmethod
-    def _user(username: str, **fields):
+    def _user(password: str, username: str, **fields):
         user, created = get_user_model().objects.get_or_create(username=username, defaults=fields)
         if created:
-            user.set_password(DEMO_PASSWORD)
+            user.set_password(password)
             user.save(update_fields=["password"])
-        return user
+        return user, created
+
+    @staticmethod
+    def _said(password: str, created: bool) -> str:
+        if created or password == DEMO_PASSWORD:
+            return f"password {password}"
+        return "password as set when it was created"

@@ -1,6 +1,6 @@
 import pytest
 
-from verification import codes
+from certificates import codes
 
 
 def test_new_code_is_16_symbols_from_crockford_alphabet_with_valid_check():

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_dashboard_requires_login(client):
-    response = client.get(reverse("learners:dashboard"))
+    response = client.get(reverse("dashboard:home"))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
 
@@ -25,14 +25,14 @@ def test_learner_sees_and_downloads_own_certificates_only(client, run_on_commit)
     theirs.enrollment.learner.save()
 
     client.force_login(me)
-    page = client.get(reverse("learners:dashboard")).content.decode()
+    page = client.get(reverse("dashboard:home")).content.decode()
     assert "My Course" in page and "Their Course" not in page
 
-    download = client.get(reverse("learners:download", args=[mine.pk]))
+    download = client.get(reverse("dashboard:download", args=[mine.pk]))
     assert download.status_code == 200
     assert download["Content-Type"] == "application/pdf"
-    assert b"".join(download.streaming_content) == mine.pdf.read()
-    assert client.get(reverse("learners:download", args=[theirs.pk])).status_code == 404
+    assert b"".join(download.streaming_content) == mine.current_version.pdf.read()
+    assert client.get(reverse("dashboard:download", args=[theirs.pk])).status_code == 404
 
 
 def test_dashboard_query_count_does_not_grow_with_certificates(client, run_on_commit):
@@ -41,7 +41,7 @@ def test_dashboard_query_count_does_not_grow_with_certificates(client, run_on_co
 
     def queries_for_dashboard() -> int:
         with CaptureQueriesContext(connection) as context:
-            response = client.get(reverse("learners:dashboard"))
+            response = client.get(reverse("dashboard:home"))
         assert response.status_code == 200
         return len(context.captured_queries)
 
@@ -50,4 +50,4 @@ def test_dashboard_query_count_does_not_grow_with_certificates(client, run_on_co
     for _ in range(9):
         issued_certificate(run_on_commit, learner=learner)
     assert queries_for_dashboard() == with_one
-    assert client.get(reverse("learners:dashboard")).content.decode().count("Download PDF") == 10
+    assert client.get(reverse("dashboard:home")).content.decode().count("Download PDF") == 10

@@ -1,0 +1,9 @@
+"""Writes for certificates, one module per responsibility:
+
+- ``issuance``: the rule, then issue / hold / approve / reject
+- ``snapshot``: what a certificate would print now, and what stops it
+- ``rendering``: PDF and PNG of a version
+- ``emailing``: first sends, reissue notices, resends (through the delivery app)
+- ``lifecycle``: revoke / un-revoke, suspend / reinstate, reissue one or thousands
+- ``sweep``: re-nudge stuck work
+"""

@@ -1,0 +1,175 @@
+"""Issuing: apply the course's rule to a completion, then issue, hold, approve or reject."""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from courses import rules
+from learners.models import Enrollment
+from learners.services import enrollment_record_decision
+
+from .. import codes
+from ..errors import NOT_HELD, REASON_REQUIRED, CertificateNotHeld, CertificateStillHasProblems, ReasonRequired
+from ..models import Certificate, CertificateVersion, Pipeline, VersionReason
+from ..transitions import log_event, transition
+from .emailing import certificate_follow_address
+from .handoff import enqueue_after_commit
+from .snapshot import snapshot_of
+
+logger = logging.getLogger(__name__)
+
+AWAITING_REVIEW = "awaiting manual review ({reason})"
+NO_LONGER_ELIGIBLE = "no longer eligible: {reason}"
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it is shorter)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def lock_enrollment(enrollment_id: int) -> Enrollment:
+    # The enrollment row lock serialises everything done to one enrollment's certificate: issuing,
+    # approving, reissuing. Always enrollment first, then certificate, so they cannot deadlock.
+    return (
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("learner", "course__organisation")
+        .get(pk=enrollment_id)
+    )
+
+
+def create_version(
+    certificate: Certificate, snapshot: dict, *, number: int, reason: str, note: str = "", by=None
+) -> CertificateVersion:
+    return CertificateVersion.objects.create(
+        certificate=certificate,
+        number=number,
+        reason=reason,
+        note=note[:500],
+        created_by=by if getattr(by, "pk", None) else None,
+        issued_at=timezone.now(),
+        **snapshot,
+    )
+
+
+@transaction.atomic
+def certificate_issue_for_enrollment(*, enrollment_id: int) -> Certificate | None:
+    """Apply the course's rule to a completion and issue (or hold) its certificate; safe to call twice.
+
+    Returns the enrollment's certificate, or None when the rule says it does not qualify.
+    """
+    enrollment = lock_enrollment(enrollment_id)
+    course = enrollment.course
+    decision = rules.evaluate(
+        rule=course.issuance_rule,
+        threshold=course.threshold,
+        completed=enrollment.completed_at is not None,
+        score=enrollment.score,
+        attendance=enrollment.attendance,
+    )
+    # Recorded even when nothing changes below, so the sweep does not keep re-asking.
+    enrollment_record_decision(enrollment_id=enrollment.pk, decision=decision)
+    certificate = Certificate.objects.filter(enrollment=enrollment).first()
+    if certificate is not None and certificate.pipeline_state != Pipeline.HELD:
+        if certificate.is_public:  # the learner's address may have changed since
+            certificate_follow_address(certificate=certificate, email=enrollment.learner.email)
+        return certificate  # issued once, never twice; revoked and rejected stay so
+    if decision.outcome == rules.Outcome.NOT_ELIGIBLE and certificate is None:
+        return None
+
+    snapshot, problems = snapshot_of(enrollment)
+    approved = certificate is not None and certificate.approved_at is not None
+    if decision.outcome == rules.Outcome.NEEDS_REVIEW and not approved:
+        problems.append(AWAITING_REVIEW.format(reason=decision.reason))
+    elif decision.outcome == rules.Outcome.NOT_ELIGIBLE:
+        problems.append(NO_LONGER_ELIGIBLE.format(reason=decision.reason))
+    reason = "; ".join(problems)[:500]
+
+    if certificate is None:
+        certificate = Certificate.objects.create(
+            enrollment=enrollment, code=codes.new_code(), pipeline_state=Pipeline.HELD, state_reason=reason
+        )
+        if problems:
+            log_event(certificate, "held", reason, to_state=Pipeline.HELD)
+            return certificate
+    elif problems:
+        if reason != certificate.state_reason:
+            Certificate.objects.filter(pk=certificate.pk).update(state_reason=reason, updated_at=timezone.now())
+            certificate.state_reason = reason
+            log_event(certificate, "held", reason, to_state=Pipeline.HELD)
+        return certificate
+
+    version = create_version(certificate, snapshot, number=1, reason=VersionReason.FIRST_ISSUE)
+    months = getattr(course, "validity_months", None)
+    transition(
+        certificate.pk,
+        from_=Pipeline.HELD,
+        to=Pipeline.ISSUED,
+        reason=decision.reason,
+        kind="issued",
+        version=version,
+        state_reason="",
+        attempts=0,
+        issued_at=version.issued_at,
+        valid_until=add_months(version.issued_on, months) if months else None,
+    )
+    certificate.refresh_from_db()
+    enqueue_after_commit("certificates.tasks.certificate_render_task", certificate.pk)
+    return certificate
+
+
+def certificate_approve(*, certificate_id: int, by) -> Certificate:
+    """Staff approve a certificate held for manual review; it is issued if its data is sound.
+
+    The approval is kept even when the data is not (then ``CertificateStillHasProblems`` says why):
+    once the data is fixed the certificate is issued without a second review.
+    """
+    with transaction.atomic():
+        enrollment_id = Certificate.objects.values_list("enrollment_id", flat=True).get(pk=certificate_id)
+        lock_enrollment(enrollment_id)
+        certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
+        if certificate.pipeline_state != Pipeline.HELD:
+            raise CertificateNotHeld(NOT_HELD)
+        if certificate.approved_at is None:
+            Certificate.objects.filter(pk=certificate_id).update(approved_at=timezone.now(), approved_by=by)
+            log_event(certificate, "approved", actor=by)
+        result = certificate_issue_for_enrollment(enrollment_id=enrollment_id)
+    if result is not None and result.pipeline_state == Pipeline.HELD:
+        raise CertificateStillHasProblems(result.state_reason)
+    return result
+
+
+def certificate_reject(*, certificate_id: int, by, reason: str) -> Certificate:
+    """Staff reject a held certificate (manual review said no); the learner sees the reason."""
+    if not (reason or "").strip():
+        raise ReasonRequired(REASON_REQUIRED)
+    if not transition(
+        certificate_id,
+        from_=Pipeline.HELD,
+        to=Pipeline.REJECTED,
+        actor=by,
+        reason=reason.strip(),
+        kind="rejected",
+        state_reason=reason.strip()[:500],
+        rejected_at=timezone.now(),
+    ):
+        raise CertificateNotHeld(NOT_HELD)
+    return Certificate.objects.get(pk=certificate_id)
+
+
+def certificates_issue_for_enrollments(*, enrollment_ids: list[int]) -> int:
+    """Issue for many completions (bulk imports, the sweep); one bad completion never stops the rest."""
+    issued = 0
+    for enrollment_id in enrollment_ids:
+        try:
+            if certificate_issue_for_enrollment(enrollment_id=enrollment_id) is not None:
+                issued += 1
+        except Exception:  # the sweep tries it again
+            logger.exception("issuing for enrollment %s failed", enrollment_id)
+    return issued

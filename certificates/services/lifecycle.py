@@ -1,0 +1,216 @@
+"""After issue: revoke and un-revoke, suspend and reinstate, reissue one or thousands. Each audited."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..errors import (
+    ALREADY_REVOKED,
+    NOT_ACTIVE,
+    NOT_ISSUED,
+    NOT_REISSUABLE,
+    NOT_REVOKED,
+    NOT_SUSPENDED,
+    ONLY_ADMINS_UNREVOKE,
+    REASON_REQUIRED,
+    CertificateAlreadyRevoked,
+    CertificateNotIssued,
+    CertificateNotReissuable,
+    CertificateStateChanged,
+    CertificateStillHasProblems,
+    NotAllowed,
+    ReasonRequired,
+)
+from ..models import RENDERED_STATES, Certificate, CertificateVersion, Credential, Pipeline, VersionReason
+from ..transitions import transition
+from .handoff import chunks, enqueue_after_commit
+from .issuance import create_version, lock_enrollment
+from .snapshot import snapshot_of
+
+logger = logging.getLogger(__name__)
+
+#: Reissues per background task: thousands of certificates never sit in one task or one transaction.
+REISSUE_BATCH = 20
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired(REASON_REQUIRED)
+    return reason[:500]
+
+
+def _issued(certificate_id: int) -> Certificate:
+    certificate = Certificate.objects.get(pk=certificate_id)
+    if not certificate.is_public:
+        raise CertificateNotIssued(NOT_ISSUED)  # a held certificate was never public: nothing to revoke
+    return certificate
+
+
+def certificate_revoke(*, certificate_id: int, by, reason: str) -> Certificate:
+    """Revoke an issued certificate: the verify page shows it as revoked, with the reason, from now on."""
+    reason = _reason(reason)
+    certificate = _issued(certificate_id)
+    if certificate.is_revoked:
+        raise CertificateAlreadyRevoked(ALREADY_REVOKED)
+    if not transition(
+        certificate_id,
+        from_=[Credential.ACTIVE, Credential.SUSPENDED],
+        to=Credential.REVOKED,
+        actor=by,
+        reason=reason,
+        kind="revoked",
+        credential_reason=reason,
+        revoked_at=timezone.now(),
+    ):
+        raise CertificateAlreadyRevoked(ALREADY_REVOKED)
+    return Certificate.objects.get(pk=certificate_id)
+
+
+def certificate_unrevoke(*, certificate_id: int, by, reason: str) -> Certificate:
+    """An administrator undoes a revocation (it was a mistake); the certificate is valid again."""
+    reason = _reason(reason)
+    if not getattr(by, "is_superuser", False) and not (by and by.has_perm("certificates.unrevoke_certificate")):
+        raise NotAllowed(ONLY_ADMINS_UNREVOKE)
+    if not transition(
+        certificate_id,
+        from_=Credential.REVOKED,
+        to=Credential.ACTIVE,
+        actor=by,
+        reason=reason,
+        kind="unrevoked",
+        credential_reason="",
+        revoked_at=None,
+    ):
+        raise CertificateStateChanged(NOT_REVOKED)
+    return Certificate.objects.get(pk=certificate_id)
+
+
+def certificate_suspend(*, certificate_id: int, by, reason: str) -> Certificate:
+    """Suspend an issued certificate while something is looked into (e.g. a dispute); reversible."""
+    reason = _reason(reason)
+    _issued(certificate_id)
+    if not transition(
+        certificate_id,
+        from_=Credential.ACTIVE,
+        to=Credential.SUSPENDED,
+        actor=by,
+        reason=reason,
+        kind="suspended",
+        credential_reason=reason,
+        suspended_at=timezone.now(),
+    ):
+        raise CertificateStateChanged(NOT_ACTIVE)
+    return Certificate.objects.get(pk=certificate_id)
+
+
+def certificate_reinstate(*, certificate_id: int, by, reason: str = "reinstated") -> Certificate:
+    """End a suspension: the certificate is valid again."""
+    if not transition(
+        certificate_id,
+        from_=Credential.SUSPENDED,
+        to=Credential.ACTIVE,
+        actor=by,
+        reason=_reason(reason),
+        kind="reinstated",
+        credential_reason="",
+        suspended_at=None,
+    ):
+        raise CertificateStateChanged(NOT_SUSPENDED)
+    return Certificate.objects.get(pk=certificate_id)
+
+
+@transaction.atomic
+def certificate_reissue(
+    *, certificate_id: int, reason: str = VersionReason.COURSE_CORRECTION, note: str = "", by=None
+) -> CertificateVersion | None:
+    """A new version from the learner's and course's data now, under the same code; None if it would
+    print exactly what the current version prints. The old version stays verifiable as superseded;
+    the new one is rendered and its holder gets a short "corrected certificate" email, once."""
+    if reason not in VersionReason.values or reason == VersionReason.FIRST_ISSUE:
+        raise ValueError(f"not a reason to reissue: {reason!r}")
+    enrollment_id = Certificate.objects.values_list("enrollment_id", flat=True).get(pk=certificate_id)
+    enrollment = lock_enrollment(enrollment_id)
+    certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
+    if certificate.pipeline_state not in RENDERED_STATES or certificate.credential_state != Credential.ACTIVE:
+        state = certificate.get_pipeline_state_display().lower()
+        if certificate.credential_state != Credential.ACTIVE:
+            state = certificate.get_credential_state_display().lower()
+        raise CertificateNotReissuable(NOT_REISSUABLE.format(state=state))
+    current = certificate.versions.select_for_update().get(is_current=True)
+    snapshot, problems = snapshot_of(enrollment, issued_on=current.issued_on)
+    if problems:
+        raise CertificateStillHasProblems("; ".join(problems))
+    if {name: snapshot[name] for name in current.printed()} == current.printed():
+        return None  # a reissue that changes nothing on paper makes no version
+    now = timezone.now()
+    CertificateVersion.objects.filter(pk=current.pk).update(is_current=False, superseded_at=now)
+    version = create_version(certificate, snapshot, number=current.number + 1, reason=reason, note=note, by=by)
+    transition(
+        certificate_id,
+        from_=RENDERED_STATES,
+        to=Pipeline.ISSUED,
+        actor=by,
+        kind="reissued",
+        reason=f"version {version.number}: {VersionReason(reason).label.lower()}" + (f" ({note})" if note else ""),
+        version=version,
+        data={"superseded": current.number},
+        state_reason="",
+        attempts=0,
+        claimed_at=None,
+    )
+    enqueue_after_commit("certificates.tasks.certificate_render_task", certificate_id)
+    return version
+
+
+@dataclass
+class ReissueOutcome:
+    reissued: int = 0
+    unchanged: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (code, why)
+
+
+def certificates_reissue(*, certificate_ids: list[int], reason: str, note: str = "", by=None) -> ReissueOutcome:
+    """Reissue many certificates, each in its own transaction; one that cannot be reissued is reported."""
+    outcome = ReissueOutcome()
+    for certificate_id in certificate_ids:
+        try:
+            version = certificate_reissue(certificate_id=certificate_id, reason=reason, note=note, by=by)
+        except (CertificateNotReissuable, CertificateStillHasProblems) as exc:
+            code = Certificate.objects.values_list("code", flat=True).get(pk=certificate_id)
+            outcome.failed.append((code, str(exc)))
+            continue
+        if version is None:
+            outcome.unchanged += 1
+        else:
+            outcome.reissued += 1
+    return outcome
+
+
+def certificates_reissue_would_change(*, certificate_ids: list[int]) -> list[int]:
+    """Which of these certificates a reissue would give a new version (nothing is written)."""
+    changing = []
+    versions = (
+        CertificateVersion.objects.current()
+        .filter(certificate_id__in=certificate_ids)
+        .select_related("certificate__enrollment__learner", "certificate__enrollment__course__organisation")
+    )
+    for version in versions.iterator(chunk_size=500):
+        snapshot, _ = snapshot_of(version.certificate.enrollment, issued_on=version.issued_on)
+        if {name: snapshot[name] for name in version.printed()} != version.printed():
+            changing.append(version.certificate_id)
+    return changing
+
+
+def certificates_reissue_in_background(*, certificate_ids: list[int], reason: str, note: str = "", by=None) -> int:
+    """Queue reissues in small batches (after commit); returns how many certificates were queued."""
+    if reason not in VersionReason.values or reason == VersionReason.FIRST_ISSUE:
+        raise ValueError(f"not a reason to reissue: {reason!r}")
+    by_id = by.pk if getattr(by, "pk", None) else None
+    for chunk in chunks(certificate_ids, REISSUE_BATCH):
+        enqueue_after_commit("certificates.tasks.certificates_reissue_task", chunk, reason, note, by_id)
+    return len(certificate_ids)

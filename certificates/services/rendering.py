@@ -1,0 +1,169 @@
+"""Rendering: a version's frozen snapshot -> PDF and PNG in storage, with their SHA-256.
+
+The attempt is claimed (and counted) in its own committed UPDATE before any work, so a render killed
+by the task timeout or the OOM killer still counts. The PDF and PNG are made and written outside
+any transaction (on SQLite a transaction is the whole database's write lock); the result is then
+committed with a guarded transition.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from courses.models import Course
+from learners.models import Enrollment, Learner
+
+from .. import codes, pdf
+from ..models import Certificate, CertificateVersion, Pipeline, pdf_upload_to, preview_upload_to
+from ..transitions import log_event, transition
+from .handoff import enqueue_after_commit
+from .snapshot import snapshot_of
+
+logger = logging.getLogger(__name__)
+
+GAVE_UP = "gave up after {attempts} tries; last: {message}"
+
+
+def content_for(version: CertificateVersion) -> pdf.CertificateContent:
+    """The renderer's input, from the version's frozen snapshot only."""
+    return pdf.CertificateContent(
+        holder_name=version.holder_name,
+        course_title=version.course_title,
+        organisation_name=version.organisation_name,
+        issued_on=version.issued_on,
+        code=version.certificate.display_code,
+        verify_url=version.certificate.verify_url,
+        template_family=version.template_family,
+        instructor_name=version.instructor_name,
+        instructor_title=version.instructor_title,
+        score=version.score,
+        cohort=version.cohort,
+        custom_fields=tuple((label, value) for label, value in version.custom_fields),
+    )
+
+
+def _read(name: str) -> bytes | None:
+    if not name:
+        return None
+    with default_storage.open(name, "rb") as handle:
+        return handle.read()
+
+
+def design_for(version: CertificateVersion) -> pdf.Design:
+    return pdf.Design(
+        accent=version.accent_color,
+        secondary=version.secondary_color,
+        page_size=version.page_size,
+        locale=version.locale,
+        logo=_read(version.logo_path),
+        signature=_read(version.signature_path),
+    )
+
+
+def _store(field, name: str, data: bytes) -> str:
+    if field.storage.exists(name):  # left by a try that died before its commit (same bytes)
+        field.storage.delete(name)
+    return field.storage.save(name, ContentFile(data))
+
+
+def _claim(certificate_id: int) -> bool:
+    """Count one attempt at rendering, committed before the work; False if it is not ours to do."""
+    now = timezone.now()
+    taken_until = now - timedelta(seconds=settings.CERTIFICATE_STUCK_AFTER)  # a claim that old was abandoned
+    return bool(
+        Certificate.objects.filter(pk=certificate_id, pipeline_state=Pipeline.ISSUED)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=taken_until))
+        .filter(attempts__lt=settings.CERTIFICATE_MAX_ATTEMPTS)
+        .update(attempts=F("attempts") + 1, claimed_at=now, updated_at=now)
+    )
+
+
+def _give_up_if_spent(certificate_id: int) -> None:
+    certificate = Certificate.objects.filter(pk=certificate_id, pipeline_state=Pipeline.ISSUED).first()
+    if certificate is not None and certificate.attempts >= settings.CERTIFICATE_MAX_ATTEMPTS:
+        transition(
+            certificate_id,
+            from_=Pipeline.ISSUED,
+            to=Pipeline.HELD,
+            kind="render_failed",
+            reason=GAVE_UP.format(attempts=certificate.attempts, message=certificate.state_reason or "killed")[:500],
+            state_reason=GAVE_UP.format(attempts=certificate.attempts, message=certificate.state_reason or "killed")[
+                :500
+            ],
+        )
+
+
+def certificate_render(*, certificate_id: int) -> Certificate:
+    """Render and store the current version's PDF; does nothing if it is rendered or being rendered."""
+    if not _claim(certificate_id):
+        _give_up_if_spent(certificate_id)  # e.g. every try was killed before it could say why
+        return Certificate.objects.get(pk=certificate_id)
+    version = CertificateVersion.objects.select_related("certificate").get(
+        certificate_id=certificate_id, is_current=True
+    )
+    try:
+        data = pdf.render_pdf(content_for(version), design_for(version))
+        preview = pdf.render_preview_png(data)
+        pdf_name = _store(version.pdf, pdf_upload_to(version, ""), data)
+        preview_name = _store(version.preview, preview_upload_to(version, ""), preview)
+    except Exception as exc:
+        logger.exception("rendering certificate %s failed", certificate_id)
+        message = f"render failed: {type(exc).__name__}: {exc}"[:500]
+        with transaction.atomic():
+            Certificate.objects.filter(pk=certificate_id, pipeline_state=Pipeline.ISSUED).update(
+                state_reason=message, claimed_at=None
+            )
+            log_event(certificate_id, "render_failed", message, version=version)
+        _give_up_if_spent(certificate_id)
+        raise
+    sha256 = hashlib.sha256(data).hexdigest()
+    with transaction.atomic():
+        CertificateVersion.objects.filter(pk=version.pk).update(
+            pdf=pdf_name,
+            preview=preview_name,
+            pdf_sha256=sha256,
+            renderer_version=pdf.RENDERER_VERSION,
+            rendered_at=timezone.now(),
+        )
+        if transition(
+            certificate_id,
+            from_=Pipeline.ISSUED,
+            to=Pipeline.RENDERED,
+            kind="rendered",
+            reason=f"{len(data)} bytes",
+            version=version,
+            data={"sha256": sha256},
+            state_reason="",
+            attempts=0,
+            claimed_at=None,
+        ):
+            enqueue_after_commit("certificates.tasks.certificate_email_task", certificate_id)
+    return Certificate.objects.get(pk=certificate_id)
+
+
+SAMPLE_HOLDER = "Alex Sample"
+
+
+def certificate_preview(*, course_id: int, holder_name: str = SAMPLE_HOLDER) -> tuple[bytes, bytes]:
+    """A sample certificate for a course as it would be issued now: (PDF, PNG). Nothing is saved."""
+    course = Course.objects.select_related("organisation").get(pk=course_id)
+    enrollment = Enrollment(
+        learner=Learner(full_name=holder_name or SAMPLE_HOLDER),
+        course=course,
+        completed_at=timezone.now(),
+        score=Decimal("92"),
+    )
+    snapshot, _problems = snapshot_of(enrollment)
+    version = CertificateVersion(certificate=Certificate(code=codes.new_code()), number=1, **snapshot)
+    data = pdf.render_pdf(content_for(version), design_for(version))
+    return data, pdf.render_preview_png(data)
