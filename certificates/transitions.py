@@ -25,7 +25,6 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         (P.HELD, P.ISSUED),  # released: data fixed, or approved in manual review
         (P.HELD, P.REJECTED),  # manual review said no; never public
         (P.ISSUED, P.RENDERED),
-        (P.ISSUED, P.HELD),  # rendering gave up: staff look at it
         (P.RENDERED, P.EMAILED),
         (P.RENDERED, P.DELIVERY_FAILED),
         (P.DELIVERY_FAILED, P.EMAILED),  # a resend got through

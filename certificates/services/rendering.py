@@ -31,7 +31,8 @@ from .snapshot import snapshot_of
 
 logger = logging.getLogger(__name__)
 
-GAVE_UP = "gave up after {attempts} tries; last: {message}"
+GAVE_UP_PREFIX = "rendering gave up"
+GAVE_UP = GAVE_UP_PREFIX + " after {attempts} tries; last: {message}"
 
 
 def content_for(version: CertificateVersion) -> pdf.CertificateContent:
@@ -89,18 +90,18 @@ def _claim(certificate_id: int) -> bool:
 
 
 def _give_up_if_spent(certificate_id: int) -> None:
+    """Past the attempt limit the certificate stays issued, with the reason for staff, and is not retried."""
     certificate = Certificate.objects.filter(pk=certificate_id, pipeline_state=Pipeline.ISSUED).first()
-    if certificate is not None and certificate.attempts >= settings.CERTIFICATE_MAX_ATTEMPTS:
-        transition(
-            certificate_id,
-            from_=Pipeline.ISSUED,
-            to=Pipeline.HELD,
-            kind="render_failed",
-            reason=GAVE_UP.format(attempts=certificate.attempts, message=certificate.state_reason or "killed")[:500],
-            state_reason=GAVE_UP.format(attempts=certificate.attempts, message=certificate.state_reason or "killed")[
-                :500
-            ],
-        )
+    if certificate is None or certificate.attempts < settings.CERTIFICATE_MAX_ATTEMPTS:
+        return
+    if certificate.state_reason.startswith(GAVE_UP_PREFIX):
+        return  # said once already
+    reason = GAVE_UP.format(attempts=certificate.attempts, message=certificate.state_reason or "killed")[:500]
+    with transaction.atomic():
+        if Certificate.objects.filter(pk=certificate_id, pipeline_state=Pipeline.ISSUED).update(
+            state_reason=reason, updated_at=timezone.now()
+        ):
+            log_event(certificate_id, "render_gave_up", reason)
 
 
 def certificate_render(*, certificate_id: int) -> Certificate:

@@ -47,6 +47,7 @@ def pipeline_sweep() -> dict[str, int]:
         ids = list(
             Certificate.objects.filter(pipeline_state=state, updated_at__lt=cutoff)
             .filter(Q(nudged_at__isnull=True) | Q(nudged_at__lt=cutoff))
+            .filter(attempts__lt=settings.CERTIFICATE_MAX_ATTEMPTS)  # given up: waiting for staff
             .order_by("updated_at")
             .values_list("pk", flat=True)[:SWEEP_LIMIT]
         )

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from certificates.management.commands.export_certificates import COLUMNS
-from certificates.models import Certificate, Pipeline
+from certificates.models import Certificate, CertificateVersion, Pipeline
 from certificates.tests.factories import issued_certificate
 from courses.models import Course
 from courses.tests.factories import CourseFactory
@@ -115,3 +115,66 @@ def test_seed_demo_in_debug_uses_the_documented_password(run_on_commit, settings
     with run_on_commit():
         call_command("seed_demo", stdout=out)
     assert "password laurel-demo" in out.getvalue()
+
+
+def _rename_course(course, title):
+    course.title = title
+    course.save()
+
+
+def test_export_keeps_one_row_per_version_the_old_ones_superseded(run_on_commit):
+    from certificates.services import lifecycle
+
+    certificate = issued_certificate(run_on_commit, course=CourseFactory(title="Intro to Pyhton"))
+    _rename_course(certificate.enrollment.course, "Intro to Python")
+    with run_on_commit():
+        lifecycle.certificate_reissue(certificate_id=certificate.pk, reason="course_correction")
+    rows = export()
+    assert [(r["code"], r["version"], r["status"], r["course_title"], r["delivery_status"]) for r in rows] == [
+        (certificate.display_code, "1", "superseded", "Intro to Pyhton", "sent"),
+        (certificate.display_code, "2", "emailed", "Intro to Python", "sent"),
+    ]
+    assert rows[0]["verify_url"] == certificate.verify_url + "v1/" and rows[1]["verify_url"] == certificate.verify_url
+    assert rows[0]["pdf_sha256"] != rows[1]["pdf_sha256"]
+
+
+def reissue_command(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("reissue_certificates", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_reissue_command_counts_then_queues_what_changes(run_on_commit, mailoutbox):
+    course = CourseFactory(title="Intro to Pyhton", slug="intro")
+    certificates = [issued_certificate(run_on_commit, course=course) for _ in range(3)]
+    other = issued_certificate(run_on_commit)
+    _rename_course(course, "Intro to Python")
+
+    out, _ = reissue_command("--course", "intro", "--reason", "course renamed", "--dry-run")
+    assert "3 certificates checked: 3 would get a new version, 0 unchanged" in out
+    assert not CertificateVersion.objects.filter(number=2).exists()
+
+    with run_on_commit():
+        out, _ = reissue_command("--course", "intro", "--reason", "course renamed")
+    assert "3 will get a new version" in out and "Queued 3 reissues" in out
+    assert CertificateVersion.objects.filter(number=2, course_title="Intro to Python", note="course renamed").count() == 3
+    assert other.versions.count() == 1
+    assert len(mailoutbox) == 4 + 3
+
+    out, _ = reissue_command("--code", certificates[0].display_code.lower(), "--reason", "again")
+    assert "1 certificates checked: 0 will get a new version, 1 unchanged" in out
+
+
+def test_reissue_command_rejects_bad_input_and_writes_nothing(run_on_commit):
+    certificate = issued_certificate(run_on_commit)
+    with pytest.raises(CommandError, match="unknown course"):
+        reissue_command("--course", "nope", "--reason", "x")
+    with pytest.raises(CommandError, match="not a certificate code"):
+        reissue_command("--code", "NOT-A-CODE", "--reason", "x")
+    with pytest.raises(CommandError, match="must say why"):
+        reissue_command("--code", certificate.display_code, "--reason", " ")
+    from certificates import codes
+
+    with pytest.raises(CommandError, match="1 codes not found"):
+        reissue_command("--code", codes.display(codes.new_code()), "--reason", "x")
+    assert CertificateVersion.objects.count() == 1
