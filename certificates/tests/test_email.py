@@ -13,14 +13,14 @@ from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.core import mail
 from django.urls import reverse
 
+from certificates.emails import build_certificate_email, greeting_name
+from certificates.models import Certificate, Pipeline
 from certificates.services import emailing
 from certificates.services import sweep as sweep_service
-from delivery import services as delivery_services
-from certificates.emails import build_certificate_email, greeting_name
-from certificates.models import Certificate, Credential, Pipeline
-from delivery.models import Delivery, DeliveryStatus, SuppressedAddress, TrackingEvent
 from certificates.tests.factories import issued_certificate, rendered_certificate
 from courses.tests.factories import CourseFactory
+from delivery import services as delivery_services
+from delivery.models import Delivery, DeliveryStatus, SuppressedAddress, TrackingEvent
 from learners.tests.factories import LearnerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,14 +11,14 @@ from django.core import mail
 from django.utils import timezone
 
 from certificates import tasks
-from certificates.services import emailing, issuance, lifecycle, rendering, snapshot, sweep
 from certificates.errors import CertificateStillHasProblems
 from certificates.models import Certificate, CertificateEvent, Credential, Pipeline
+from certificates.services import emailing, issuance, lifecycle, rendering, snapshot, sweep
+from certificates.tests.factories import issued_certificate, rendered_certificate
+from courses.tests.factories import CourseFactory
 from delivery import services as delivery_services
 from delivery.errors import SEND_INTERRUPTED
 from delivery.models import Delivery, DeliveryStatus
-from certificates.tests.factories import issued_certificate, rendered_certificate
-from courses.tests.factories import CourseFactory
 from learners.models import Decision
 from learners.services import enrollment_record_completion, learner_update_details
 from learners.tests.factories import EnrollmentFactory, LearnerFactory, UserFactory

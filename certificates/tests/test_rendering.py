@@ -16,8 +16,8 @@ from django.urls import reverse
 from PIL import Image
 
 from certificates import fonts, pdf, text
-from certificates.services import rendering
 from certificates.models import Certificate
+from certificates.services import rendering
 from certificates.tests.factories import issued_certificate
 from certificates.tests.pdf_inspect import drawn_glyphs, outlines_for_gids
 from certificates.tests.scripts import NAMES_BY_SCRIPT, SHAPED
