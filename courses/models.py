@@ -77,6 +77,7 @@ class TemplateFamily(models.TextChoices):
 
 
 PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+VALIDITY_MONTHS_MIN, VALIDITY_MONTHS_MAX = 1, 600  # a month to fifty years
 
 
 def default_family() -> str:
@@ -101,6 +102,12 @@ class Course(models.Model):
         blank=True,
         validators=PERCENT,
         help_text="Minimum score or attendance, in percent, for the threshold rules.",
+    )
+    validity_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(VALIDITY_MONTHS_MIN), MaxValueValidator(VALIDITY_MONTHS_MAX)],
+        help_text="Certificates expire this many months after issue; blank: they never expire.",
     )
     template_family = models.CharField(max_length=20, choices=TemplateFamily.choices, default=default_family)
     # Branding and extras; blank means "use the organisation's".
@@ -142,6 +149,11 @@ class Course(models.Model):
             models.CheckConstraint(
                 name="course_threshold_is_percent",
                 condition=Q(threshold__isnull=True) | Q(threshold__gte=0, threshold__lte=100),
+            ),
+            models.CheckConstraint(
+                name="course_validity_months_in_range",
+                condition=Q(validity_months__isnull=True)
+                | Q(validity_months__gte=VALIDITY_MONTHS_MIN, validity_months__lte=VALIDITY_MONTHS_MAX),
             ),
         ]
 
