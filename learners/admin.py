@@ -55,6 +55,8 @@ class EnrollmentAdmin(admin.ModelAdmin):
             completed_at=obj.completed_at,
             score=obj.score,
             attendance=obj.attendance,
+            cohort=obj.cohort,
+            custom_fields=obj.custom_fields,
             source=obj.source if change else "admin",
         )
         obj.pk = enrollment.pk
