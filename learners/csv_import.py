@@ -21,6 +21,8 @@ from typing import BinaryIO
 from charset_normalizer import from_bytes
 
 from .ingest import (
+    HAS_NUL,
+    MAX_LENGTHS,
     CompletionRecord,
     RecordError,
     check_length,
@@ -326,6 +328,8 @@ def read_records(
     lms: str = "default",
 ) -> tuple[ParsedFile, Iterator[Row]]:
     """Parse the header (raising ``FileError`` if the file is unusable) and return a row iterator."""
+    if len(lms) > MAX_LENGTHS["lms"]:
+        raise FileError(f"--lms longer than {MAX_LENGTHS['lms']} characters")
     stream, encoding, delimiter = open_export(handle, encoding)
     reader = csv.reader(stream, delimiter=delimiter)
     try:
@@ -385,6 +389,8 @@ def _record(spec: Layout, fields, values, cells, extra, *, course, tz, now, lms)
 
     if len(cells) > len(values) and any(cell.strip() for cell in cells[len(values) :]):
         raise RecordError(f"more cells ({len(cells)}) than header columns ({len(values)})")
+    if any("\x00" in cell for cell in cells):  # PostgreSQL refuses NUL in text
+        raise RecordError(f"the row {HAS_NUL}")
     learner_id = get("learner_id")
     if not learner_id:
         raise RecordError("missing learner id")
@@ -426,7 +432,7 @@ def _record(spec: Layout, fields, values, cells, extra, *, course, tz, now, lms)
         full_name=check_length("name", full_name),
         preferred_name=get("preferred_name"),
         lms=lms,
-        course_title=get("course_title"),
+        course_title=check_length("course title", get("course_title")),
         score=parse_percent(get("score"), label="score", scale=spec.score_scale),
         attendance=parse_percent(get("attendance"), label="attendance"),
         cohort=get("cohort"),

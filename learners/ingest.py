@@ -17,10 +17,23 @@ class RecordError(ValueError):
     """A record we cannot take; the message is shown to the person who sent it."""
 
 
-MAX_LENGTHS = {"learner id": 200, "email": 254, "name": 300, "preferred name": 300, "course": 200, "cohort": 200}
+# The columns these land in (Learner, Enrollment, Course): a longer value is refused, never truncated.
+MAX_LENGTHS = {
+    "learner id": 200,
+    "email": 254,
+    "name": 300,
+    "preferred name": 300,
+    "course": 200,
+    "course title": 300,
+    "cohort": 200,
+    "lms": 50,
+}
+HAS_NUL = "contains a NUL character"
 
 
 def check_length(label: str, value: str) -> str:
+    if "\x00" in value:  # PostgreSQL refuses NUL in text
+        raise RecordError(f"{label} {HAS_NUL}")
     if len(value) > MAX_LENGTHS[label]:
         raise RecordError(f"{label} longer than {MAX_LENGTHS[label]} characters")
     return value
@@ -90,12 +103,15 @@ def parse_percent(value: object, *, label: str, scale: Decimal = Decimal(1)) -> 
         return None
     text = str(value).strip().rstrip("%").strip().replace(",", ".")
     try:
-        number = (Decimal(text) * scale).quantize(Decimal("0.01"))
+        number = Decimal(text)
     except (InvalidOperation, ValueError):
         raise RecordError(f"{label} is not a number: {value!r}") from None
+    if not number.is_finite():  # NaN, sNaN, Infinity: comparing them raises, they are not scores
+        raise RecordError(f"{label} is not a number: {value!r}")
+    number *= scale
     if not Decimal(0) <= number <= Decimal(100):
         raise RecordError(f"{label} out of range: {value!r} (0–100)")
-    return number
+    return number.quantize(Decimal("0.01"))
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -164,6 +180,8 @@ def record_from_json(payload: object, *, default_lms: str = "default") -> Comple
     check_length("name", text("name"))
     check_length("preferred name", text("preferred_name"))
     check_length("cohort", text("cohort"))
+    check_length("lms", text("lms"))
+    check_length("course title", text("course_title"))
     return CompletionRecord(
         learner_id=learner_id,
         course_key=course_key,
