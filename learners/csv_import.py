@@ -27,6 +27,7 @@ from .ingest import (
     RecordError,
     check_length,
     clean_email,
+    custom_fields_from,
     parse_completed,
     parse_datetime,
     parse_percent,
@@ -233,6 +234,7 @@ class Row:
 
 
 MAX_RECORD_LINES = 50  # a quoted cell longer than this is a quote that was never closed
+CELL_TOO_LONG = "line {line}: a cell longer than {limit} characters: is a quote never closed?"
 
 
 def open_export(handle: BinaryIO, encoding: str = "") -> tuple[io.TextIOWrapper, str, str]:
@@ -292,6 +294,8 @@ def _check_structure(handle: BinaryIO, encoding: str, delimiter: str) -> None:
                 )
             previous = reader.line_num
     except csv.Error as exc:
+        if "field limit" in str(exc):  # no row is that long; a cell that is was never closed
+            raise FileError(CELL_TOO_LONG.format(line=reader.line_num, limit=csv.field_size_limit())) from exc
         raise FileError(f"line {reader.line_num}: {exc}") from exc
     finally:
         stream.detach()  # leave the file open for the real read
@@ -436,9 +440,7 @@ def _record(spec: Layout, fields, values, cells, extra, *, course, tz, now, lms)
         score=parse_percent(get("score"), label="score", scale=spec.score_scale),
         attendance=parse_percent(get("attendance"), label="attendance"),
         cohort=get("cohort"),
-        custom_fields={
-            label: cells[index].strip() for index, label in extra if index < len(cells) and cells[index].strip()
-        },
+        custom_fields=custom_fields_from({label: cells[index] for index, label in extra if index < len(cells)}),
     )
 
 

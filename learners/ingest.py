@@ -12,6 +12,8 @@ from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from courses.custom_fields import VALUE_NOT_TEXT, CustomFieldsError, check_custom_fields
+
 
 class RecordError(ValueError):
     """A record we cannot take; the message is shown to the person who sent it."""
@@ -37,6 +39,24 @@ def check_length(label: str, value: str) -> str:
     if len(value) > MAX_LENGTHS[label]:
         raise RecordError(f"{label} longer than {MAX_LENGTHS[label]} characters")
     return value
+
+
+def custom_fields_from(raw: dict) -> dict[str, str]:
+    """Labels to printed text (lists joined by commas), empty ones dropped, within the limits."""
+    fields: dict[str, str] = {}
+    for key, value in raw.items():
+        label = str(key).strip()
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(item, dict | list) for item in items):
+            raise RecordError(VALUE_NOT_TEXT.format(label=repr(label[:60])))
+        text = ", ".join(str(item) for item in items if item is not None).strip()
+        if label and text:
+            fields[label] = text
+    try:
+        check_custom_fields(fields)
+    except CustomFieldsError as exc:
+        raise RecordError(str(exc)) from exc
+    return fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,9 +214,5 @@ def record_from_json(payload: object, *, default_lms: str = "default") -> Comple
         score=parse_percent(payload.get("score"), label="score"),
         attendance=parse_percent(payload.get("attendance"), label="attendance"),
         cohort=text("cohort"),
-        custom_fields={
-            str(k).strip(): ", ".join(map(str, v)) if isinstance(v, list) else str(v)
-            for k, v in custom.items()
-            if str(k).strip() and v not in (None, "")
-        },
+        custom_fields=custom_fields_from(custom),
     )

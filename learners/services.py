@@ -16,6 +16,7 @@ from typing import BinaryIO
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from courses.custom_fields import CustomFieldsError, check_custom_fields
 from courses.models import IssuanceRule
 from courses.rules import Decision as RuleDecision
 from courses.selectors import course_by_key
@@ -175,6 +176,10 @@ CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 def _record_completion(*, learner_id: int, course_id: int, facts: dict, source: str) -> tuple[Enrollment, str]:
     if facts["completed_at"] is not None and timezone.is_naive(facts["completed_at"]):
         raise LearnerError(COMPLETED_AT_NEEDS_TIMEZONE)
+    try:
+        check_custom_fields(facts["custom_fields"])
+    except CustomFieldsError as exc:
+        raise LearnerError(str(exc)) from exc
     enrollment, created = Enrollment.objects.select_for_update().get_or_create(
         learner_id=learner_id, course_id=course_id, defaults={**facts, "source": source}
     )
