@@ -32,6 +32,7 @@ from .ingest import (
     parse_datetime,
     parse_percent,
 )
+from .text import clean_name
 
 LAYOUTS = ("generic", "moodle", "canvas", "openedx", "learndash")
 OUR_FIELDS = (
@@ -433,13 +434,13 @@ def _record(spec: Layout, fields, values, cells, extra, *, course, tz, now, lms)
         completed_at=completed_at,
         # Canvas's login id is an email only at some schools.
         email=clean_email(get("email")) if "@" in get("email") or spec.name != "canvas" else "",
-        full_name=check_length("name", full_name),
-        preferred_name=get("preferred_name"),
+        full_name=clean_name(check_length("name", full_name)),
+        preferred_name=clean_name(get("preferred_name")),
         lms=lms,
-        course_title=check_length("course title", get("course_title")),
+        course_title=clean_name(check_length("course title", get("course_title"))),
         score=parse_percent(get("score"), label="score", scale=spec.score_scale),
         attendance=parse_percent(get("attendance"), label="attendance"),
-        cohort=get("cohort"),
+        cohort=clean_name(get("cohort")),
         custom_fields=custom_fields_from({label: cells[index] for index, label in extra if index < len(cells)}),
     )
 

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from courses.custom_fields import VALUE_NOT_TEXT, CustomFieldsError, check_custom_fields
 
+from .text import clean_name
+
 
 class RecordError(ValueError):
     """A record we cannot take; the message is shown to the person who sent it."""
@@ -45,11 +47,11 @@ def custom_fields_from(raw: dict) -> dict[str, str]:
     """Labels to printed text (lists joined by commas), empty ones dropped, within the limits."""
     fields: dict[str, str] = {}
     for key, value in raw.items():
-        label = str(key).strip()
+        label = clean_name(str(key))
         items = value if isinstance(value, list) else [value]
         if any(isinstance(item, dict | list) for item in items):
             raise RecordError(VALUE_NOT_TEXT.format(label=repr(label[:60])))
-        text = ", ".join(str(item) for item in items if item is not None).strip()
+        text = clean_name(", ".join(clean_name(str(item)) for item in items if item is not None))
         if label and text:
             fields[label] = text
     try:
@@ -139,7 +141,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def clean_email(value: str) -> str:
     value = check_length("email", (value or "").strip())
-    if value and not _EMAIL.match(value):
+    if value and (not _EMAIL.match(value) or clean_name(value) != value):  # controls, bidi marks
         raise RecordError(f"invalid email {value!r}")
     return value.lower() if value else ""
 
@@ -207,12 +209,12 @@ def record_from_json(payload: object, *, default_lms: str = "default") -> Comple
         course_key=course_key,
         completed_at=completed_at,
         email=clean_email(text("email")),
-        full_name=" ".join(text("name").split()),
-        preferred_name=text("preferred_name"),
+        full_name=clean_name(text("name")),
+        preferred_name=clean_name(text("preferred_name")),
         lms=text("lms") or default_lms,
-        course_title=text("course_title"),
+        course_title=clean_name(text("course_title")),
         score=parse_percent(payload.get("score"), label="score"),
         attendance=parse_percent(payload.get("attendance"), label="attendance"),
-        cohort=text("cohort"),
+        cohort=clean_name(text("cohort")),
         custom_fields=custom_fields_from(custom),
     )

@@ -26,6 +26,7 @@ from .csv_import import FileError, read_records, rejected_rows_writer
 from .ingest import CompletionRecord
 from .models import CompletionSource, Decision, Enrollment, Learner, LearnerEmailChange, WebhookEvent
 from .signals import completion_recorded, completions_recorded
+from .text import clean_custom_fields, clean_name
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +70,9 @@ def learner_upsert(
 
 def _learner_values(*, email: str, full_name: str, preferred_name: str) -> dict[str, str]:
     return {
-        "email": (email or "").strip(),
-        "full_name": " ".join((full_name or "").split()),
-        "preferred_name": " ".join((preferred_name or "").split()),
+        "email": clean_name(email),
+        "full_name": clean_name(full_name),
+        "preferred_name": clean_name(preferred_name),
     }
 
 
@@ -128,9 +129,9 @@ def _learner_upsert(*, external_id, email, full_name, preferred_name, lms, sourc
 def learner_update_details(*, learner_id: int, email: str, full_name: str, preferred_name: str = "") -> Learner:
     """Correct a learner's details; completions waiting on bad data are evaluated again."""
     learner = Learner.objects.select_for_update().get(pk=learner_id)
-    learner.email = (email or "").strip()
-    learner.full_name = (full_name or "").strip()
-    learner.preferred_name = (preferred_name or "").strip()
+    learner.email = clean_name(email)
+    learner.full_name = clean_name(full_name)
+    learner.preferred_name = clean_name(preferred_name)
     learner.save(update_fields=["email", "full_name", "preferred_name", "updated_at"])
     for enrollment_id in learner.enrollments.filter(completed_at__isnull=False).values_list("pk", flat=True):
         completion_recorded.send(sender=Enrollment, enrollment_id=enrollment_id)
@@ -161,8 +162,8 @@ def enrollment_record_completion(
             "completed_at": completed_at,
             "score": score,
             "attendance": attendance,
-            "cohort": cohort,
-            "custom_fields": custom_fields or {},
+            "cohort": clean_name(cohort),
+            "custom_fields": clean_custom_fields(custom_fields),
         },
     )
     if outcome != UNCHANGED and enrollment.completed_at is not None:
