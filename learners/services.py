@@ -126,16 +126,34 @@ def _learner_upsert(*, external_id, email, full_name, preferred_name, lms, sourc
 
 
 @transaction.atomic
-def learner_update_details(*, learner_id: int, email: str, full_name: str, preferred_name: str = "") -> Learner:
-    """Correct a learner's details; completions waiting on bad data are evaluated again."""
+def learner_update_details(
+    *,
+    learner_id: int,
+    email: str,
+    full_name: str,
+    preferred_name: str = "",
+    source: str = CompletionSource.ADMIN,
+) -> Learner:
+    """Correct a learner's details, email history kept; completions waiting on bad data are evaluated again."""
     learner = Learner.objects.select_for_update().get(pk=learner_id)
-    learner.email = clean_name(email)
-    learner.full_name = clean_name(full_name)
-    learner.preferred_name = clean_name(preferred_name)
-    learner.save(update_fields=["email", "full_name", "preferred_name", "updated_at"])
+    values = _learner_values(email=email, full_name=full_name, preferred_name=preferred_name)
+    changes = _learner_changes(learner, values, keep_blank=False)
+    if "email" in changes:
+        LearnerEmailChange.objects.create(
+            learner=learner, old_email=learner.email, new_email=changes["email"], source=source
+        )
+    for field_name, value in changes.items():
+        setattr(learner, field_name, value)
+    if changes:
+        learner.save(update_fields=[*changes, "updated_at"])
     for enrollment_id in learner.enrollments.filter(completed_at__isnull=False).values_list("pk", flat=True):
         completion_recorded.send(sender=Enrollment, enrollment_id=enrollment_id)
     return learner
+
+
+def learner_link_user(*, learner_id: int, user_id: int | None) -> None:
+    """Link a learner to the site account they sign in with (their dashboard), or unlink it."""
+    Learner.objects.filter(pk=learner_id).update(user_id=user_id, updated_at=timezone.now())
 
 
 @transaction.atomic
