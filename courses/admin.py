@@ -22,7 +22,7 @@ class CourseAdmin(admin.ModelAdmin):
     readonly_fields = ["preview_links"]
     fieldsets = [
         (None, {"fields": ["organisation", "slug", "title", "preview_links"]}),
-        ("Issuance", {"fields": ["issuance_rule", "threshold"]}),
+        ("Issuance", {"fields": ["issuance_rule", "threshold", "validity_months"]}),
         ("Certificate", {"fields": ["template_family", "instructor_name", "instructor_title", "signature"]}),
         ("Email", {"fields": ["email_paragraph"]}),
         (

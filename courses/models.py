@@ -2,23 +2,28 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Cast, Length
+from django.db.models.lookups import LessThanOrEqual
+
+from .custom_fields import CUSTOM_FIELDS_MAX_JSON_LENGTH, CustomFieldsError, check_custom_fields
 
 HEX_COLOUR = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Use a colour like #1F4E79.")
 
 
 def validate_custom_fields(value) -> None:
     """Custom fields print as "Label: value": an object of short labels to text (or lists of text)."""
-    if value in (None, ""):
-        return
-    if not isinstance(value, dict):
-        raise ValidationError('Use an object of label: value, e.g. {"Hours": "40", "Skills": ["SQL", "pandas"]}.')
-    for label, item in value.items():
-        items = item if isinstance(item, list) else [item]
-        if not str(label).strip() or any(isinstance(i, dict | list) for i in items):
-            raise ValidationError(f"Custom field {label!r}: use text, a number or a list of text.")
+    try:
+        check_custom_fields(value)
+    except CustomFieldsError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def custom_fields_fit(field_name: str) -> LessThanOrEqual:
+    """A check constraint's condition: the JSON, as text, is within CUSTOM_FIELDS_MAX_JSON_LENGTH."""
+    return LessThanOrEqual(Length(Cast(field_name, output_field=models.TextField())), CUSTOM_FIELDS_MAX_JSON_LENGTH)
 
 
 def validate_locale(value: str) -> None:
@@ -77,6 +82,8 @@ class TemplateFamily(models.TextChoices):
 
 
 PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+VALIDITY_MONTHS_MIN, VALIDITY_MONTHS_MAX = 1, 600  # a month to fifty years
+EMAIL_PARAGRAPH_MAX_LENGTH = 2000
 
 
 def default_family() -> str:
@@ -102,6 +109,12 @@ class Course(models.Model):
         validators=PERCENT,
         help_text="Minimum score or attendance, in percent, for the threshold rules.",
     )
+    validity_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(VALIDITY_MONTHS_MIN), MaxValueValidator(VALIDITY_MONTHS_MAX)],
+        help_text="Certificates expire this many months after issue; blank: they never expire.",
+    )
     template_family = models.CharField(max_length=20, choices=TemplateFamily.choices, default=default_family)
     # Branding and extras; blank means "use the organisation's".
     accent_color = models.CharField(max_length=7, blank=True, validators=[HEX_COLOUR])
@@ -112,7 +125,10 @@ class Course(models.Model):
         upload_to="branding/signatures/", blank=True, help_text="The instructor's signature (PNG, transparent)."
     )
     email_paragraph = models.TextField(
-        blank=True, help_text="An optional paragraph for the certificate email, e.g. a line about the final project."
+        blank=True,
+        max_length=EMAIL_PARAGRAPH_MAX_LENGTH,
+        validators=[MaxLengthValidator(EMAIL_PARAGRAPH_MAX_LENGTH)],
+        help_text="An optional paragraph for the certificate email, e.g. a line about the final project.",
     )
     cohort_name = models.CharField(max_length=200, blank=True, help_text="e.g. Spring 2026 cohort")
     cohort_start = models.DateField(null=True, blank=True)
@@ -142,6 +158,16 @@ class Course(models.Model):
             models.CheckConstraint(
                 name="course_threshold_is_percent",
                 condition=Q(threshold__isnull=True) | Q(threshold__gte=0, threshold__lte=100),
+            ),
+            models.CheckConstraint(
+                name="course_validity_months_in_range",
+                condition=Q(validity_months__isnull=True)
+                | Q(validity_months__gte=VALIDITY_MONTHS_MIN, validity_months__lte=VALIDITY_MONTHS_MAX),
+            ),
+            models.CheckConstraint(name="course_custom_fields_fit", condition=custom_fields_fit("custom_fields")),
+            models.CheckConstraint(
+                name="course_email_paragraph_fits",
+                condition=LessThanOrEqual(Length("email_paragraph"), EMAIL_PARAGRAPH_MAX_LENGTH),
             ),
         ]
 

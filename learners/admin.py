@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from . import services
-from .models import Enrollment, Learner, LearnerEmailChange, WebhookEvent
+from .models import CompletionSource, Enrollment, Learner, LearnerEmailChange, WebhookEvent
 
 
 class LearnerEmailChangeInline(admin.TabularInline):
@@ -23,15 +23,32 @@ class LearnerAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
     inlines = [LearnerEmailChangeInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The LMS's id is the learner's identity: changing it would make them someone else.
+        return [*self.readonly_fields, "lms", "external_id"] if obj else self.readonly_fields
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            super().save_model(request, obj, form, change)
-            return
-        # A corrected name or email must reach held certificates: go through the service.
-        super().save_model(request, obj, form, change)
-        services.learner_update_details(
-            learner_id=obj.pk, email=obj.email, full_name=obj.full_name, preferred_name=obj.preferred_name
-        )
+        # Through the services only: they keep the email history and re-evaluate held certificates.
+        if change:
+            learner = services.learner_update_details(
+                learner_id=obj.pk,
+                email=obj.email,
+                full_name=obj.full_name,
+                preferred_name=obj.preferred_name,
+                source=CompletionSource.ADMIN,
+            )
+        else:
+            learner = services.learner_upsert(
+                external_id=obj.external_id,
+                lms=obj.lms,
+                email=obj.email,
+                full_name=obj.full_name,
+                preferred_name=obj.preferred_name,
+                source=CompletionSource.ADMIN,
+            )
+        if "user" in form.changed_data:
+            services.learner_link_user(learner_id=learner.pk, user_id=obj.user_id)
+        obj.pk = learner.pk
 
 
 @admin.register(Enrollment)
@@ -55,6 +72,8 @@ class EnrollmentAdmin(admin.ModelAdmin):
             completed_at=obj.completed_at,
             score=obj.score,
             attendance=obj.attendance,
+            cohort=obj.cohort,
+            custom_fields=obj.custom_fields,
             source=obj.source if change else "admin",
         )
         obj.pk = enrollment.pk

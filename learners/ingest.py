@@ -12,18 +12,53 @@ from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from courses.custom_fields import VALUE_NOT_TEXT, CustomFieldsError, check_custom_fields
+
+from .text import clean_name
+
 
 class RecordError(ValueError):
     """A record we cannot take; the message is shown to the person who sent it."""
 
 
-MAX_LENGTHS = {"learner id": 200, "email": 254, "name": 300, "preferred name": 300, "course": 200, "cohort": 200}
+# The columns these land in (Learner, Enrollment, Course): a longer value is refused, never truncated.
+MAX_LENGTHS = {
+    "learner id": 200,
+    "email": 254,
+    "name": 300,
+    "preferred name": 300,
+    "course": 200,
+    "course title": 300,
+    "cohort": 200,
+    "lms": 50,
+}
+HAS_NUL = "contains a NUL character"
 
 
 def check_length(label: str, value: str) -> str:
+    if "\x00" in value:  # PostgreSQL refuses NUL in text
+        raise RecordError(f"{label} {HAS_NUL}")
     if len(value) > MAX_LENGTHS[label]:
         raise RecordError(f"{label} longer than {MAX_LENGTHS[label]} characters")
     return value
+
+
+def custom_fields_from(raw: dict) -> dict[str, str]:
+    """Labels to printed text (lists joined by commas), empty ones dropped, within the limits."""
+    fields: dict[str, str] = {}
+    for key, value in raw.items():
+        label = clean_name(str(key))
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(item, dict | list) for item in items):
+            raise RecordError(VALUE_NOT_TEXT.format(label=repr(label[:60])))
+        text = clean_name(", ".join(clean_name(str(item)) for item in items if item is not None))
+        if label and text:
+            fields[label] = text
+    try:
+        check_custom_fields(fields)
+    except CustomFieldsError as exc:
+        raise RecordError(str(exc)) from exc
+    return fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +125,15 @@ def parse_percent(value: object, *, label: str, scale: Decimal = Decimal(1)) -> 
         return None
     text = str(value).strip().rstrip("%").strip().replace(",", ".")
     try:
-        number = (Decimal(text) * scale).quantize(Decimal("0.01"))
+        number = Decimal(text)
     except (InvalidOperation, ValueError):
         raise RecordError(f"{label} is not a number: {value!r}") from None
+    if not number.is_finite():  # NaN, sNaN, Infinity: comparing them raises, they are not scores
+        raise RecordError(f"{label} is not a number: {value!r}")
+    number *= scale
     if not Decimal(0) <= number <= Decimal(100):
         raise RecordError(f"{label} out of range: {value!r} (0–100)")
-    return number
+    return number.quantize(Decimal("0.01"))
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -103,7 +141,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def clean_email(value: str) -> str:
     value = check_length("email", (value or "").strip())
-    if value and not _EMAIL.match(value):
+    if value and (not _EMAIL.match(value) or clean_name(value) != value):  # controls, bidi marks
         raise RecordError(f"invalid email {value!r}")
     return value.lower() if value else ""
 
@@ -164,21 +202,19 @@ def record_from_json(payload: object, *, default_lms: str = "default") -> Comple
     check_length("name", text("name"))
     check_length("preferred name", text("preferred_name"))
     check_length("cohort", text("cohort"))
+    check_length("lms", text("lms"))
+    check_length("course title", text("course_title"))
     return CompletionRecord(
         learner_id=learner_id,
         course_key=course_key,
         completed_at=completed_at,
         email=clean_email(text("email")),
-        full_name=" ".join(text("name").split()),
-        preferred_name=text("preferred_name"),
+        full_name=clean_name(text("name")),
+        preferred_name=clean_name(text("preferred_name")),
         lms=text("lms") or default_lms,
-        course_title=text("course_title"),
+        course_title=clean_name(text("course_title")),
         score=parse_percent(payload.get("score"), label="score"),
         attendance=parse_percent(payload.get("attendance"), label="attendance"),
-        cohort=text("cohort"),
-        custom_fields={
-            str(k).strip(): ", ".join(map(str, v)) if isinstance(v, list) else str(v)
-            for k, v in custom.items()
-            if str(k).strip() and v not in (None, "")
-        },
+        cohort=clean_name(text("cohort")),
+        custom_fields=custom_fields_from(custom),
     )

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from courses.models import PERCENT, Course, validate_custom_fields
+from courses.models import PERCENT, Course, custom_fields_fit, validate_custom_fields
 
 
 class Learner(models.Model):
@@ -67,6 +67,9 @@ class Enrollment(models.Model):
     decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.PENDING)
     decision_reason = models.CharField(max_length=300, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    nudged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the sweep last re-queued the rule's run (its task was lost)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -81,6 +84,7 @@ class Enrollment(models.Model):
                 name="enrollment_attendance_is_percent",
                 condition=Q(attendance__isnull=True) | Q(attendance__gte=0, attendance__lte=100),
             ),
+            models.CheckConstraint(name="enrollment_custom_fields_fit", condition=custom_fields_fit("custom_fields")),
         ]
 
     def __str__(self) -> str:

@@ -5,12 +5,20 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Mapping
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 REQUIRED_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 MAX_ID_LENGTH = 200
+MAX_JSON_DEPTH = 20  # our body is two levels deep; Python's parser overflows near 1000
+
+BODY_NOT_JSON = "body is not valid JSON"
+BODY_NOT_FINITE = "body has a number that is not finite (NaN, Infinity, or too large)"
+BODY_TOO_DEEP = f"body is nested deeper than {MAX_JSON_DEPTH} levels"
+BODY_HAS_NUL = "body contains a NUL character (\\u0000)"
+BODY_HAS_SURROGATE = "body contains an unpaired UTF-16 surrogate"
 
 
 def _is_base64(value: str) -> bool:
@@ -66,7 +74,55 @@ def verify(body: bytes, headers: Mapping[str, str], secrets: list[str]) -> objec
         break
     else:
         raise WebhookRejected("no matching signature")
+    return parse_body(body)
+
+
+class _NotFinite(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> float:
+    raise _NotFinite(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999
+        raise _NotFinite(text)
+    return value
+
+
+def parse_body(body: bytes) -> object:
+    """Strict JSON that PostgreSQL can store and Python can walk; ``WebhookBadBody`` says what is wrong.
+
+    Python's ``json`` accepts NaN and Infinity (not JSON; refused by jsonb), overflows its stack on deep
+    nesting, and lets ``\\u0000`` and lone surrogates through (refused by PostgreSQL text).
+    """
     try:
-        return json.loads(body)
+        payload = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except _NotFinite as exc:
+        raise WebhookBadBody(BODY_NOT_FINITE) from exc
+    except RecursionError as exc:
+        raise WebhookBadBody(BODY_TOO_DEEP) from exc
     except ValueError as exc:
-        raise WebhookBadBody("body is not valid JSON") from exc
+        raise WebhookBadBody(BODY_NOT_JSON) from exc
+    _check_document(payload)
+    return payload
+
+
+def _check_document(payload: object) -> None:
+    stack = [(payload, 1)]  # iterative: the document may be deeper than Python's stack
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise WebhookBadBody(BODY_TOO_DEEP)
+            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                raise WebhookBadBody(BODY_HAS_NUL)
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise WebhookBadBody(BODY_HAS_SURROGATE) from exc

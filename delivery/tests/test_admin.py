@@ -1,10 +1,10 @@
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from delivery.models import Delivery, SuppressedAddress, TrackingEvent
-from learners.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def make_events(count: int) -> None:
 
 @pytest.mark.parametrize("model", ["delivery", "trackingevent", "suppressedaddress"])
 def test_delivery_lists_run_a_constant_number_of_queries(client, model):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(get_user_model().objects.create_superuser("boss", "boss@example.com", "pw"))
     url = reverse(f"admin:delivery_{model}_changelist")
 
     def queries() -> int:

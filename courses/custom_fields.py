@@ -1,0 +1,61 @@
+"""Custom fields ("Label: value" lines printed on certificates): their shape and limits. Pure: no ORM.
+
+One rule for every edge (webhook, CSV import, admin forms), with the database's check constraint as
+the backstop: one 2 MB value once made every render run past the task timeout.
+"""
+
+from __future__ import annotations
+
+import json
+
+CUSTOM_FIELDS_MAX_COUNT = 20
+CUSTOM_FIELD_LABEL_MAX_LENGTH = 60
+CUSTOM_FIELD_VALUE_MAX_LENGTH = 200  # a list counts as its items joined by ", ", as printed
+# The JSON as the database holds it (SQLite stores \uXXXX escapes: up to 6 characters per letter), so
+# that every value within the limits above fits, while a megabyte never does.
+CUSTOM_FIELDS_MAX_JSON_LENGTH = 32_000
+
+NOT_AN_OBJECT = 'use an object of label: value, e.g. {"Hours": "40", "Skills": ["SQL", "pandas"]}'
+TOO_MANY_FIELDS = f"more than {CUSTOM_FIELDS_MAX_COUNT} custom fields"
+LABEL_MISSING = "a custom field has no label"
+LABEL_TOO_LONG = f"custom field label longer than {CUSTOM_FIELD_LABEL_MAX_LENGTH} characters: {{label}}"
+VALUE_NOT_TEXT = "custom field {label}: use text, a number or a list of text"
+VALUE_TOO_LONG = f"custom field {{label}}: value longer than {CUSTOM_FIELD_VALUE_MAX_LENGTH} characters"
+TOO_LONG_IN_TOTAL = f"custom fields longer than {CUSTOM_FIELDS_MAX_JSON_LENGTH} characters in total"
+
+
+class CustomFieldsError(ValueError):
+    """Custom fields we will not store; the message says why."""
+
+
+def _shown(label: object) -> str:
+    text = str(label)
+    return repr(text if len(text) <= CUSTOM_FIELD_LABEL_MAX_LENGTH else text[:CUSTOM_FIELD_LABEL_MAX_LENGTH] + "…")
+
+
+def printed_value(value: object) -> str:
+    """A value as the certificate prints it: lists joined by commas."""
+    items = value if isinstance(value, list) else [value]
+    return ", ".join(str(item) for item in items)
+
+
+def check_custom_fields(value: object) -> None:
+    """Raise ``CustomFieldsError`` unless ``value`` is at most 20 short labels of short text (or lists of it)."""
+    if value in (None, ""):
+        return
+    if not isinstance(value, dict):
+        raise CustomFieldsError(NOT_AN_OBJECT)
+    if len(value) > CUSTOM_FIELDS_MAX_COUNT:
+        raise CustomFieldsError(TOO_MANY_FIELDS)
+    for label, item in value.items():
+        if not str(label).strip():
+            raise CustomFieldsError(LABEL_MISSING)
+        if len(str(label)) > CUSTOM_FIELD_LABEL_MAX_LENGTH:
+            raise CustomFieldsError(LABEL_TOO_LONG.format(label=_shown(label)))
+        items = item if isinstance(item, list) else [item]
+        if any(isinstance(i, dict | list) for i in items):
+            raise CustomFieldsError(VALUE_NOT_TEXT.format(label=_shown(label)))
+        if len(printed_value(item)) > CUSTOM_FIELD_VALUE_MAX_LENGTH:
+            raise CustomFieldsError(VALUE_TOO_LONG.format(label=_shown(label)))
+    if len(json.dumps(value)) > CUSTOM_FIELDS_MAX_JSON_LENGTH:
+        raise CustomFieldsError(TOO_LONG_IN_TOTAL)

@@ -1,0 +1,185 @@
+"""Rows of an export as ``CompletionRecord``s, or the reason a row cannot be taken. Pure."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import BinaryIO
+
+from ..ingest import (
+    HAS_NUL,
+    MAX_LENGTHS,
+    CompletionRecord,
+    RecordError,
+    check_length,
+    clean_email,
+    custom_fields_from,
+    parse_completed,
+    parse_datetime,
+    parse_percent,
+)
+from ..text import clean_name
+from .files import FileError, open_export
+from .layouts import LAYOUT_SPECS, LAYOUTS, OUR_FIELDS, Layout, detect_layout, normalise_header
+
+
+@dataclass
+class ParsedFile:
+    layout: str
+    encoding: str
+    delimiter: str
+    headers: list[str]  # as in the file
+    mapping: dict[str, str] = field(default_factory=dict)  # our field -> their (normalised) header
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    line: int
+    cells: list[str]
+    record: CompletionRecord | None
+    error: str = ""
+
+
+def _field_mapping(layout: Layout, headers: list[str], overrides: dict[str, str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    present = set(headers)
+    for ours, theirs in overrides.items():
+        if ours not in OUR_FIELDS:
+            raise FileError(f"--map: unknown field {ours!r} (one of: {', '.join(OUR_FIELDS)})")
+        if normalise_header(theirs) not in present:
+            raise FileError(f"--map: the file has no column {theirs!r}")
+        mapping[ours] = normalise_header(theirs)
+    for ours, aliases in layout.aliases.items():
+        if ours in mapping:
+            continue
+        for alias in aliases:
+            if alias in present and alias not in mapping.values():
+                mapping[ours] = alias
+                break
+    return mapping
+
+
+def read_records(
+    handle: BinaryIO,
+    *,
+    layout: str = "auto",
+    course: str = "",
+    mapping: dict[str, str] | None = None,
+    encoding: str = "",
+    default_tz: tzinfo,
+    now: datetime,
+    lms: str = "default",
+) -> tuple[ParsedFile, Iterator[Row]]:
+    """Parse the header (raising ``FileError`` if the file is unusable) and return a row iterator."""
+    if len(lms) > MAX_LENGTHS["lms"]:
+        raise FileError(f"--lms longer than {MAX_LENGTHS['lms']} characters")
+    stream, encoding, delimiter = open_export(handle, encoding)
+    reader = csv.reader(stream, delimiter=delimiter)
+    try:
+        raw_headers = next(reader, None)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise FileError(f"cannot read the header: {exc}") from exc
+    if not raw_headers or not any(cell.strip() for cell in raw_headers):
+        raise FileError("the file has no header row")
+    headers = [normalise_header(cell) for cell in raw_headers]
+    chosen = detect_layout(headers) if layout == "auto" else layout
+    if chosen not in LAYOUT_SPECS:
+        raise FileError(f"unknown format {layout!r} (one of: auto, {', '.join(LAYOUTS)})")
+    spec = LAYOUT_SPECS[chosen]
+    if spec.needs_course and not course:
+        raise FileError(f"a {chosen} export holds one course: say which with --course SLUG")
+    fields = _field_mapping(spec, headers, mapping or {})
+    if "learner_id" not in fields:
+        raise FileError("no learner id column (learner_id, user_id or student_id; or --map learner_id=...)")
+    if "course" not in fields and not course:
+        raise FileError("no course column (course, course_code or course_id; or --course SLUG)")
+    parsed = ParsedFile(chosen, encoding, delimiter, raw_headers, fields)
+    known = set(fields.values()) | spec.ignore | {h for h in headers if not h}
+    extra = [(index, raw_headers[index].strip()) for index, h in enumerate(headers) if h not in known]
+
+    def rows() -> Iterator[Row]:
+        line = 2
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError as exc:
+                raise FileError(f"line {line}: the file is not valid {encoding}: {exc.reason}") from exc
+            except csv.Error as exc:
+                yield Row(line, [], None, f"unreadable CSV: {exc}")
+                line = reader.line_num + 1
+                continue
+            start, line = line, reader.line_num + 1
+            if not any(cell.strip() for cell in cells):
+                continue  # blank line
+            values = {headers[i]: cells[i] for i in range(min(len(headers), len(cells)))}
+            if spec.skip_row(values):
+                continue
+            try:
+                record = _record(spec, fields, values, cells, extra, course=course, tz=default_tz, now=now, lms=lms)
+            except RecordError as exc:
+                yield Row(start, cells, None, str(exc))
+            else:
+                yield Row(start, cells, record)
+
+    return parsed, rows()
+
+
+def _record(spec: Layout, fields, values, cells, extra, *, course, tz, now, lms) -> CompletionRecord:
+    def get(ours: str) -> str:
+        return (values.get(fields[ours], "") if ours in fields else "").strip()
+
+    if len(cells) > len(values) and any(cell.strip() for cell in cells[len(values) :]):
+        raise RecordError(f"more cells ({len(cells)}) than header columns ({len(values)})")
+    if any("\x00" in cell for cell in cells):  # PostgreSQL refuses NUL in text
+        raise RecordError(f"the row {HAS_NUL}")
+    learner_id = get("learner_id")
+    if not learner_id:
+        raise RecordError("missing learner id")
+    check_length("learner id", learner_id)
+    check_length("course", course or get("course"))
+    check_length("cohort", get("cohort"))
+    check_length("preferred name", get("preferred_name"))
+    full_name = get("full_name")
+    if spec.name_last_first and "," in full_name:
+        last, first = (part.strip() for part in full_name.split(",", 1))
+        full_name = f"{first} {last}".strip()
+    if not full_name:
+        full_name = " ".join(part for part in (get("first_name"), get("last_name")) if part)
+    raw_completed = get("completed_at")
+    if spec.name == "moodle" and raw_completed.lower().startswith("completed"):
+        raw_completed = raw_completed.partition(":")[2].strip()  # "Completed: Tuesday, 3 March 2026, ..."
+    if spec.name == "moodle" and raw_completed.lower() in {"not completed", "-", "no"}:
+        raw_completed = ""
+    date = parse_datetime(raw_completed, default_tz=tz) if raw_completed else None
+    status = get("status")
+    if status:
+        completed = parse_completed(status)
+    elif spec.completed_when is not None:
+        completed = spec.completed_when(values)
+    else:
+        completed = None  # the date column alone decides
+    if completed is False:
+        completed_at = None
+    elif completed or "completed_at" not in fields:
+        completed_at = date or now  # complete, but the export does not say when: the import's time
+    else:
+        completed_at = date
+    return CompletionRecord(
+        learner_id=learner_id,
+        course_key=course or get("course"),
+        completed_at=completed_at,
+        # Canvas's login id is an email only at some schools.
+        email=clean_email(get("email")) if "@" in get("email") or spec.name != "canvas" else "",
+        full_name=clean_name(check_length("name", full_name)),
+        preferred_name=clean_name(get("preferred_name")),
+        lms=lms,
+        course_title=clean_name(check_length("course title", get("course_title"))),
+        score=parse_percent(get("score"), label="score", scale=spec.score_scale),
+        attendance=parse_percent(get("attendance"), label="attendance"),
+        cohort=clean_name(get("cohort")),
+        custom_fields=custom_fields_from({label: cells[index] for index, label in extra if index < len(cells)}),
+    )

@@ -1,0 +1,171 @@
+"""What one completion record changes: the rules both ingestion paths share. Pure: no ORM.
+
+The one-record path (webhook, admin, ``completion_ingest``) and the CSV bulk path (``_ingest_batch``)
+read what is stored, ask ``plan_completion`` (or its two halves) what to do, and apply the answer
+their own way: one row at a time, or a few queries a batch. So a row is taken, changed or rejected
+the same way, for the same reason, whichever way it came in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from courses.custom_fields import CustomFieldsError, check_custom_fields
+
+from .ingest import CompletionRecord
+from .text import clean_custom_fields, clean_name
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+COMPLETED_AT_NEEDS_TIMEZONE = "completed_at must carry a timezone"
+MISSING_LEARNER_ID = "missing learner id"
+MISSING_NAME = "missing name"
+MISSING_EMAIL = "missing email"
+
+LEARNER_FIELDS = ("email", "full_name", "preferred_name")
+FACT_FIELDS = ("completed_at", "score", "attendance", "cohort", "custom_fields")
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerDetails:
+    """A learner's details, as stored or as sent."""
+
+    email: str = ""
+    full_name: str = ""
+    preferred_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the LMS says about a learner on a course."""
+
+    completed_at: datetime | None = None
+    score: Decimal | None = None
+    attendance: Decimal | None = None
+    cohort: str = ""
+    custom_fields: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {name: getattr(self, name) for name in FACT_FIELDS}
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """The record cannot be taken; ``reason`` is shown to whoever sent it."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerPlan:
+    external_id: str
+    create: bool
+    changes: dict[str, str]  # every field for a new learner; only what differs for a known one
+    email_change: tuple[str, str] | None = None  # (old, new): to record in the learner's history
+
+    @property
+    def changed(self) -> bool:
+        return self.create or bool(self.changes)
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentPlan:
+    create: bool
+    changes: dict  # every fact for a new enrollment; only what differs for a known one
+    outcome: str  # created / updated / unchanged
+    completed: bool  # completed_at is set once the plan is applied
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionPlan:
+    learner: LearnerPlan
+    enrollment: EnrollmentPlan
+    outcome: str
+    queue_issuance: bool  # the issuance rule must run (again) for it
+
+
+def plan_learner(
+    *,
+    external_id: str,
+    sent: LearnerDetails,
+    stored: LearnerDetails | None,
+    keep_blank: bool,
+    require_details: bool = False,
+) -> LearnerPlan | Rejection:
+    """Create or update a learner known by LMS id; with ``keep_blank`` an empty value keeps the stored one.
+
+    ``require_details``: an LMS must send a name and an email for a learner we do not know yet
+    (exports may omit what we already have).
+    """
+    external_id = (external_id or "").strip()
+    if not external_id:
+        return Rejection(MISSING_LEARNER_ID)
+    values = {name: clean_name(getattr(sent, name)) for name in LEARNER_FIELDS}
+    if require_details:
+        if not values["full_name"] and not values["preferred_name"] and not (stored and stored.full_name):
+            return Rejection(MISSING_NAME)
+        if not values["email"] and not (stored and stored.email):
+            return Rejection(MISSING_EMAIL)
+    if stored is None:
+        return LearnerPlan(external_id=external_id, create=True, changes=values)
+    changes = {
+        name: value for name, value in values.items() if getattr(stored, name) != value and (value or not keep_blank)
+    }
+    email_change = (stored.email, changes["email"]) if "email" in changes else None
+    return LearnerPlan(external_id=external_id, create=False, changes=changes, email_change=email_change)
+
+
+def plan_enrollment(*, sent: Facts, stored: Facts | None) -> EnrollmentPlan | Rejection:
+    """Record the facts the LMS sent; an enrollment whose facts change is evaluated again."""
+    if sent.completed_at is not None and sent.completed_at.utcoffset() is None:
+        return Rejection(COMPLETED_AT_NEEDS_TIMEZONE)
+    custom_fields = clean_custom_fields(sent.custom_fields)
+    try:
+        check_custom_fields(custom_fields)
+    except CustomFieldsError as exc:
+        return Rejection(str(exc))
+    facts = {**sent.as_dict(), "cohort": clean_name(sent.cohort), "custom_fields": custom_fields}
+    completed = facts["completed_at"] is not None
+    if stored is None:
+        return EnrollmentPlan(create=True, changes=facts, outcome=CREATED, completed=completed)
+    changes = {name: value for name, value in facts.items() if getattr(stored, name) != value}
+    return EnrollmentPlan(create=False, changes=changes, outcome=UPDATED if changes else UNCHANGED, completed=completed)
+
+
+def facts_of(record: CompletionRecord) -> Facts:
+    return Facts(
+        completed_at=record.completed_at,
+        score=record.score,
+        attendance=record.attendance,
+        cohort=record.cohort,
+        custom_fields=record.custom_fields,
+    )
+
+
+def plan_completion(
+    *, record: CompletionRecord, learner: LearnerDetails | None, enrollment: Facts | None
+) -> CompletionPlan | Rejection:
+    """One completion from an LMS (webhook or import row), given what is stored (None: nothing yet)."""
+    learner_plan = plan_learner(
+        external_id=record.learner_id,
+        sent=LearnerDetails(email=record.email, full_name=record.full_name, preferred_name=record.preferred_name),
+        stored=learner,
+        keep_blank=True,
+        require_details=True,
+    )
+    if isinstance(learner_plan, Rejection):
+        return learner_plan
+    enrollment_plan = plan_enrollment(sent=facts_of(record), stored=None if learner_plan.create else enrollment)
+    if isinstance(enrollment_plan, Rejection):
+        return enrollment_plan
+    outcome = enrollment_plan.outcome
+    if outcome == UNCHANGED and learner_plan.changed:
+        outcome = UPDATED  # a corrected name may release a held certificate
+    return CompletionPlan(
+        learner=learner_plan,
+        enrollment=enrollment_plan,
+        outcome=outcome,
+        queue_issuance=outcome != UNCHANGED and enrollment_plan.completed,
+    )

@@ -1,0 +1,323 @@
+"""Bulk writes: CSV completion exports, and the drop folder the nightly schedule imports from."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+from pathlib import Path
+from typing import BinaryIO
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from courses.models import Course, IssuanceRule
+from courses.selectors import course_by_key
+from courses.services import CourseError, course_get_or_create_from_import
+
+from ..csv_import import FileError, Row, read_records, rejected_rows_writer
+from ..ingest import CompletionRecord
+from ..models import CompletionSource, Enrollment, Learner, LearnerEmailChange
+from ..planning import Rejection, plan_completion
+from ..signals import completions_recorded
+from .completions import IngestResult, completion_ingest, enrollment_change, facts_of_enrollment, unknown_course
+from .errors import LearnerError
+from .identity import details_of
+
+logger = logging.getLogger(__name__)
+
+IMPORT_BATCH = 500
+
+
+@dataclass
+class ImportReport:
+    layout: str = ""
+    encoding: str = ""
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    queued: int = 0
+    dry_run: bool = False
+    rejections: list[tuple[int, str]] = field(default_factory=list)  # the first few, for the summary
+
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def summary(self) -> str:
+        verb = "would be " if self.dry_run else ""
+        return (
+            f"{self.read} rows read ({self.layout}, {self.encoding}): {self.created} {verb}created, "
+            f"{self.updated} {verb}updated, {self.unchanged} unchanged, {self.rejected} rejected, "
+            f"{self.queued} certificates {verb}queued"
+        )
+
+
+def completions_import(
+    *,
+    handle: BinaryIO,
+    layout: str = "auto",
+    course: str = "",
+    mapping: dict[str, str] | None = None,
+    encoding: str = "",
+    create_courses: bool = False,
+    dry_run: bool = False,
+    errors_path: Path | None = None,
+    lms: str = "default",
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import an LMS completion export; safe to run again, or after a run killed half-way.
+
+    Raises ``FileError`` (nothing imported) when the file itself is unusable. Rows are committed in
+    batches, each row on its own savepoint, so a bad row is reported and the good rows still land.
+    With ``dry_run`` everything runs and is then rolled back: the report says what would change.
+    """
+    if course and course_by_key(course) is None and not create_courses:
+        raise FileError(f"unknown course {course} (or pass --create-courses)")
+    parsed, rows = read_records(
+        handle,
+        layout=layout,
+        course=course,
+        mapping=mapping,
+        lms=lms,
+        encoding=encoding,
+        default_tz=timezone.get_current_timezone(),
+        now=timezone.now(),
+    )
+    if parsed.layout == "canvas" and course and course_by_key(course).issuance_rule == IssuanceRule.ON_COMPLETION:
+        raise FileError(
+            "a Canvas gradebook has no completion status: every student with a score would count as "
+            "complete. Import it for a course with a minimum-score rule, or add a status column."
+        )
+    report = ImportReport(layout=parsed.layout, encoding=parsed.encoding, dry_run=dry_run)
+    errors_file, errors = rejected_rows_writer(errors_path, parsed.headers) if errors_path else (None, None)
+    try:
+        if dry_run:
+            with transaction.atomic():
+                _import_rows(rows, report, errors, create_courses=create_courses, progress=progress, handle=handle)
+                transaction.set_rollback(True)
+        else:  # no outer transaction: each batch commits, so a killed run keeps what it finished
+            _import_rows(rows, report, errors, create_courses=create_courses, progress=progress, handle=handle)
+    finally:
+        if errors_file:
+            errors_file.close()
+    return report
+
+
+Result = IngestResult | str  # what became of a row: its result, or why it was rejected
+
+
+def _import_rows(rows: Iterable[Row], report: ImportReport, errors, *, create_courses: bool, progress, handle) -> None:
+    iterator = iter(rows)
+    courses: dict[str, Course | None] = {}
+    while batch := list(itertools.islice(iterator, IMPORT_BATCH)):
+        report.read += len(batch)
+        records = [(row, row.record) for row in batch if row.record is not None]
+        try:
+            with transaction.atomic():  # one commit per batch: fast, and a killed run keeps what it did
+                results = _ingest_batch(records, create_courses=create_courses, courses=courses)
+                _finish_batch(results, report)
+        except IntegrityError:
+            # Someone else (the webhook) created one of these learners meanwhile: redo the batch row by row.
+            courses.clear()
+            results = []
+            for row, record in records:
+                try:
+                    results.append(
+                        (
+                            row,
+                            completion_ingest(
+                                record=record, source=CompletionSource.CSV, notify=False, create_courses=create_courses
+                            ),
+                        )
+                    )
+                except (LearnerError, CourseError) as exc:
+                    results.append((row, str(exc)))
+            with transaction.atomic():
+                _finish_batch(results, report)
+        for row in batch:
+            if row.record is None:
+                _reject(report, errors, row, row.error)
+        for row, result in results:
+            if isinstance(result, str):
+                _reject(report, errors, row, result)
+        if progress is not None:
+            progress(handle.tell())
+
+
+def _finish_batch(results: list[tuple[Row, Result]], report: ImportReport) -> None:
+    queued = []
+    for _row, result in results:
+        if isinstance(result, IngestResult):
+            report.count(result.outcome)
+            if result.queued:
+                queued.append(result.enrollment_id)
+    if queued:
+        report.queued += len(queued)
+        completions_recorded.send(sender=Enrollment, enrollment_ids=queued)
+
+
+def _reject(report: ImportReport, errors, row: Row, reason: str) -> None:
+    report.rejected += 1
+    if len(report.rejections) < 20:
+        report.rejections.append((row.line, reason))
+    if errors is not None:
+        errors.writerow([row.line, reason, *row.cells])
+
+
+def _courses_for(records: list[tuple[Row, CompletionRecord]], *, create_courses: bool, courses: dict) -> None:
+    for _row, record in records:
+        key = record.course_key
+        if key not in courses:
+            course = course_by_key(key)
+            if course is None and create_courses and key:
+                try:
+                    course = course_get_or_create_from_import(key=key, title=record.course_title)
+                except CourseError:
+                    course = None  # reported per row, like any unknown course
+            courses[key] = course
+
+
+def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses: bool, courses: dict) -> list:
+    """``completion_ingest`` for many records at once: the same planner, a handful of queries a batch.
+
+    The learners and completions it may update are locked (in primary-key order, the order every
+    writer takes them in) for the batch's transaction, so a webhook writing one of them meanwhile
+    waits for the batch instead of being overwritten by what the batch read before it.
+
+    Returns (row, IngestResult or rejection reason) per record. Raises IntegrityError if a learner or
+    completion was created concurrently; the caller then falls back to the one-by-one path.
+    """
+    now = timezone.now()
+    _courses_for(records, create_courses=create_courses, courses=courses)
+    wanted: dict[str, set[str]] = {}
+    for _row, record in records:
+        wanted.setdefault(record.lms, set()).add(record.learner_id.strip())
+    learners: dict[tuple[str, str], Learner] = {}
+    if wanted:
+        which = reduce(or_, (Q(lms=lms, external_id__in=ids) for lms, ids in wanted.items()))
+        learners = {
+            (learner.lms, learner.external_id): learner
+            for learner in Learner.objects.select_for_update().filter(which).order_by("pk")
+        }
+    course_ids = {course.pk for course in courses.values() if course is not None}
+    enrollments = {
+        (e.learner_id, e.course_id): e
+        for e in Enrollment.objects.select_for_update()
+        .filter(learner_id__in=[learner.pk for learner in learners.values()], course_id__in=course_ids)
+        .order_by("pk")
+    }
+    new_learners: dict[tuple[str, str], Learner] = {}
+    new_enrollments: dict[tuple[tuple[str, str], int], Enrollment] = {}
+    email_changes: list[LearnerEmailChange] = []
+    changed_learners: dict[int, tuple[Learner, set[str]]] = {}
+    changed_enrollments: dict[int, Enrollment] = {}
+    staged: list[tuple[Row, str | tuple[Enrollment, str, bool]]] = []
+    for row, record in records:
+        course = courses.get(record.course_key)
+        if course is None:
+            staged.append((row, unknown_course(record.course_key)))
+            continue
+        key = (record.lms, record.learner_id.strip())
+        learner = learners.get(key) or new_learners.get(key)
+        enrollment = new_enrollments.get((key, course.pk)) or (
+            enrollments.get((learner.pk, course.pk)) if learner is not None and learner.pk else None
+        )
+        plan = plan_completion(record=record, learner=details_of(learner), enrollment=facts_of_enrollment(enrollment))
+        if isinstance(plan, Rejection):
+            staged.append((row, plan.reason))
+            continue
+        if learner is None:
+            learner = new_learners[key] = Learner(lms=key[0], external_id=key[1], **plan.learner.changes)
+        elif plan.learner.changes:
+            if plan.learner.email_change:  # a learner new in this batch gets its history too
+                old, new = plan.learner.email_change
+                email_changes.append(
+                    LearnerEmailChange(learner=learner, old_email=old, new_email=new, source=CompletionSource.CSV)
+                )
+            for name, value in plan.learner.changes.items():
+                setattr(learner, name, value)
+            if learner.pk:
+                learner.updated_at = now
+                changed_learners.setdefault(learner.pk, (learner, set()))[1].update(plan.learner.changes)
+        if enrollment is None:
+            enrollment = new_enrollments[(key, course.pk)] = Enrollment(
+                learner=learner, course=course, source=CompletionSource.CSV, **plan.enrollment.changes
+            )
+        elif plan.enrollment.changes:
+            enrollment_change(enrollment, plan.enrollment, source=CompletionSource.CSV)
+            enrollment.updated_at = now
+            if enrollment.pk:
+                changed_enrollments[enrollment.pk] = enrollment
+        staged.append((row, (enrollment, plan.outcome, plan.queue_issuance)))
+
+    Learner.objects.bulk_create(new_learners.values())
+    for learner, fields in changed_learners.values():
+        learner.save(update_fields=[*fields, "updated_at"])  # few: most rows change nothing
+    LearnerEmailChange.objects.bulk_create(email_changes)
+    Enrollment.objects.bulk_create(new_enrollments.values())
+    Enrollment.objects.bulk_update(
+        changed_enrollments.values(),
+        ["completed_at", "score", "attendance", "cohort", "custom_fields", "source", "decision", "updated_at"],
+    )
+    return [
+        (row, item if isinstance(item, str) else IngestResult(item[0].pk, item[1], item[2])) for row, item in staged
+    ]
+
+
+DROP_FOLDER_SETTLE_SECONDS = 120  # a file still being written is left for the next run
+DROP_FOLDER_STALE_SECONDS = 3600  # a claimed file with no report by then was interrupted
+
+
+def completions_import_drop_folder(*, directory: Path) -> list[tuple[str, str]]:
+    """Import every CSV waiting in the drop folder, once each; returns (file, summary) pairs.
+
+    A file is claimed by renaming it into ``processing/`` (atomic on one filesystem, so two workers
+    never take the same file) and ends in ``processed/`` (or ``failed/``) with its report and rejected
+    rows beside it, so the schedule never imports it twice. A claim left behind by a worker that died
+    is put back after an hour and imported again, which the import's idempotence makes safe.
+    """
+    processing, processed, failed = directory / "processing", directory / "processed", directory / "failed"
+    for folder in (processing, processed, failed):
+        folder.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for stale in processing.iterdir():
+        if stale.is_file() and now - stale.stat().st_mtime > DROP_FOLDER_STALE_SECONDS:
+            stale.rename(directory / stale.name.split("-", 1)[-1])
+    results = []
+    waiting = sorted(
+        path
+        for path in directory.iterdir()
+        if path.is_file()
+        and path.suffix.lower() in {".csv", ".txt", ".tsv"}
+        and now - path.stat().st_mtime >= DROP_FOLDER_SETTLE_SECONDS
+    )
+    for path in waiting:
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
+        claimed = processing / f"{stamp}-{path.name}"
+        try:
+            path.rename(claimed)
+        except FileNotFoundError:
+            continue  # another worker took it
+        os.utime(claimed)  # the claim's age, for the stale check
+        errors_path = processed / f"{claimed.name}.errors.csv"
+        destination = processed
+        try:
+            with open(claimed, "rb") as handle:
+                summary = completions_import(handle=handle, errors_path=errors_path).summary()
+        except FileError as exc:
+            summary, destination = f"file not imported: {exc}", failed
+        except Exception as exc:  # the report must say why; the file must not vanish
+            logger.exception("importing %s failed", claimed)
+            summary, destination = f"import failed: {type(exc).__name__}: {exc}", failed
+        (destination / f"{claimed.name}.report.txt").write_text(summary + "\n", encoding="utf-8")
+        claimed.rename(destination / claimed.name)
+        results.append((path.name, summary))
+    return results

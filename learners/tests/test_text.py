@@ -1,0 +1,151 @@
+"""What cannot be printed never reaches a certificate, the verify page or an email's To: header."""
+
+import io
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from courses.tests.factories import CourseFactory
+from learners import services
+from learners.models import Enrollment, Learner
+from learners.tests.factories import LearnerFactory
+from learners.tests.test_webhook import BODY, SECRET, URL, signed
+from learners.text import BIDI_CONTROLS, clean_custom_fields, clean_name
+
+ZWJ, ZWNJ = "\u200d", "\u200c"
+
+
+def unprintable(char: str) -> bool:
+    return unicodedata.category(char) == "Cc" or char in BIDI_CONTROLS
+
+
+@pytest.mark.parametrize(
+    ("value", "cleaned"),
+    [
+        ("Ada \u202eecalevoL", "Ada ecalevoL"),  # RIGHT-TO-LEFT OVERRIDE
+        ("\u2067Ada\u2069", "Ada"),
+        ("Ada\u200f Lovelace\u200e\u061c", "Ada Lovelace"),
+        ("Ada\x00Lovelace", "AdaLovelace"),
+        ("Ada\nBcc: x@evil.example", "Ada Bcc: x@evil.example"),
+        ("Ada\r\nLovelace", "Ada Lovelace"),
+        ("Ada\tLovelace", "Ada Lovelace"),
+        ("Ada\x1b[31mRed", "Ada[31mRed"),
+        ("Ada\x85Lovelace", "Ada Lovelace"),  # C1 NEXT LINE
+        ("Ada\x9bLovelace", "AdaLovelace"),  # C1 CSI
+        ("  Ada   Lovelace  ", "Ada Lovelace"),
+        ("Jose\u0301", "José"),  # NFC
+        ("Jos\x00e\u0301", "José"),  # removed first, then composed
+        ("क्\u200dष", "क्\u200dष"),  # ZWJ kept (Devanagari)
+        ("می\u200cخواهم", "می\u200cخواهم"),  # ZWNJ kept (Persian)
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_clean_name_examples(value, cleaned):
+    assert clean_name(value) == cleaned
+
+
+@given(st.text())
+def test_clean_name_leaves_nothing_unprintable_and_is_idempotent(value):
+    cleaned = clean_name(value)
+    assert not any(unprintable(char) for char in cleaned)
+    assert cleaned == cleaned.strip() and "  " not in cleaned
+    assert unicodedata.is_normalized("NFC", cleaned)
+    assert clean_name(cleaned) == cleaned
+
+
+@given(
+    st.text(
+        alphabet=st.characters(exclude_categories=("Cc", "Cs", "Zs", "Zl", "Zp")).filter(
+            lambda c: c not in BIDI_CONTROLS and not c.isspace()
+        )
+    )
+)
+def test_clean_name_keeps_printable_words_as_they_are(word):
+    assert clean_name(word) == unicodedata.normalize("NFC", word).strip()
+
+
+@given(st.text(), st.text())
+def test_clean_name_keeps_joiners(left, right):
+    joined = clean_name(f"{left}x{ZWJ}y{ZWNJ}z{right}")
+    assert f"x{ZWJ}y{ZWNJ}z" in joined
+
+
+def test_clean_custom_fields_cleans_labels_and_text_and_drops_what_is_left_empty():
+    assert clean_custom_fields(
+        {"Gr\u202eade": "A\nB", "Skills": ["SQL\x00", "\u2066"], "\u200f": "x", "Hours": 40}
+    ) == {
+        "Grade": "A B",
+        "Skills": ["SQL"],
+        "Hours": 40,
+    }
+
+
+# At the edges
+
+
+@pytest.fixture
+def course(db):
+    return CourseFactory(slug="intro-django")
+
+
+@pytest.mark.django_db
+def test_learner_upsert_and_update_details_clean_names(course):
+    learner = services.learner_upsert(
+        external_id="x1", email=" ada@example.com\u200e ", full_name="Ada\u202e Lovelace", preferred_name="A\nL"
+    )
+    assert (learner.email, learner.full_name, learner.preferred_name) == ("ada@example.com", "Ada Lovelace", "A L")
+    services.learner_update_details(learner_id=learner.pk, email="ada@example.com", full_name="Ada\x00 L\u2069")
+    assert Learner.objects.get(pk=learner.pk).full_name == "Ada L"
+
+
+@pytest.mark.django_db
+def test_enrollment_record_completion_cleans_cohort_and_custom_fields(course):
+    enrollment = services.enrollment_record_completion(
+        learner_id=LearnerFactory().pk,
+        course_id=course.pk,
+        completed_at=None,
+        cohort="Autumn\n2026\u202e",
+        custom_fields={"Grade\t": "A\x00"},
+    )
+    enrollment.refresh_from_db()
+    assert (enrollment.cohort, enrollment.custom_fields) == ("Autumn 2026", {"Grade": "A"})
+
+
+@pytest.mark.django_db
+def test_webhook_strips_unprintables_from_names_cohort_and_custom_fields(client, course, settings):
+    settings.LMS_WEBHOOK_SECRETS = [SECRET]
+    body = {
+        **BODY,
+        "name": "Ada\nBcc: x@evil.example",
+        "preferred_name": "\u202eAda L.",
+        "cohort": "Autumn\t2026\u2066",
+        "custom_fields": {"Gr\u200fade": "A\r\n", "Skills": ["SQL\u202a", "pandas"]},
+    }
+    assert client.post(URL, **signed(body)).status_code == 202
+    enrollment = Enrollment.objects.select_related("learner").get()
+    assert (enrollment.learner.full_name, enrollment.learner.preferred_name) == ("Ada Bcc: x@evil.example", "Ada L.")
+    assert (enrollment.cohort, enrollment.custom_fields) == ("Autumn 2026", {"Grade": "A", "Skills": "SQL, pandas"})
+
+
+@pytest.mark.django_db
+def test_webhook_refuses_an_email_with_unprintables(client, course, settings):
+    settings.LMS_WEBHOOK_SECRETS = [SECRET]
+    response = client.post(URL, **signed({**BODY, "email": "ada\u202e@example.com"}))
+    assert response.status_code == 422 and response.json()["error"].startswith("invalid email")
+
+
+@pytest.mark.django_db
+def test_csv_import_strips_unprintables(course):
+    data = (
+        "learner_id,email,name,preferred_name,course,completed_at,cohort,Hours\u202e\n"
+        'u1,a@example.com,"Ada\nLovelace",\u2067Ada L.\u2069,intro-django,2026-11-20,Autumn\t2026,"24\x0b"\n'
+        "u2,b@example.com,\u202e\u200f,,intro-django,2026-11-20,,\n"
+    ).encode()
+    report = services.completions_import(handle=io.BytesIO(data))
+    assert report.rejections == [(4, "missing name")]  # nothing printable was left of it
+    enrollment = Enrollment.objects.select_related("learner").get()
+    assert (enrollment.learner.full_name, enrollment.learner.preferred_name) == ("Ada Lovelace", "Ada L.")
+    assert (enrollment.cohort, enrollment.custom_fields) == ("Autumn 2026", {"Hours": "24"})
