@@ -6,3 +6,5 @@ class CertificatesConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, receivers  # noqa: F401  (a broken receiver must fail loudly)
+        from .watchdog import checks as watchdog_checks  # noqa: F401
+        from .watchdog import receivers as watchdog_receivers  # noqa: F401

@@ -175,3 +175,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- Worker watchdog (docs/WATCHDOG.md) ---------------------------------------------------------
+# `manage.py supervise_workers` runs the django-q2 cluster as its child and restarts it when queued
+# work stops moving: a worker killed while idle (an OOM kill will do) wedges the whole cluster.
+#: Seconds a task may run before django-q2 kills it; WATCHDOG_STALL_AFTER must stay above it.
+Q_CLUSTER["timeout"] = env.int("Q_TIMEOUT", default=Q_CLUSTER["timeout"])
+#: Seconds between the supervisor's checks of the queue and the cluster.
+WATCHDOG_INTERVAL = env.int("WATCHDOG_INTERVAL", default=5)
+#: Seconds queued work may wait with no task finishing before the supervisor restarts the cluster.
+WATCHDOG_STALL_AFTER = env.int("WATCHDOG_STALL_AFTER", default=120)
