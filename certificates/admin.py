@@ -176,3 +176,6 @@ class SuppressedAddressAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+from . import admin_watchdog  # noqa: E402, F401  (watchdog pages live in their own module)
