@@ -51,6 +51,7 @@ class Supervisor:
         self.open_stall_detected_at: datetime | None = None
         self.queued_since: datetime | None = None
         self._stopping = threading.Event()
+        self._stop_signal: int = signal.SIGTERM
 
     # --- the loop ---------------------------------------------------------------------------------
 
@@ -70,14 +71,20 @@ class Supervisor:
         except Exception:
             logger.warning("Could not read open stalls", exc_info=True)
         self.start_cluster()
-        while not self._stopping.wait(self.interval):
-            self.tick()
-        self.stop_cluster()
+        try:
+            while not self._stopping.wait(self.interval):
+                try:
+                    self.tick()
+                except Exception:  # keep supervising: a dead supervisor is worse than one bad check
+                    logger.exception("Check failed")
+            logger.info("Received %s: stopping", signal.Signals(self._stop_signal).name)
+        finally:
+            self.stop_cluster()  # never leave a cluster behind, whatever ended the loop
         logger.info("Supervisor stopped")
         return 0
 
     def _on_stop_signal(self, signum, frame) -> None:
-        logger.info("Received %s: stopping", signal.Signals(signum).name)
+        self._stop_signal = signum  # only set flags here; the loop logs and acts
         self._stopping.set()
 
     def tick(self) -> Decision:
