@@ -22,18 +22,19 @@ migrate: venv
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
-# Web server and worker together; Ctrl-C stops both. The worker runs in its own process group:
-# it is asked to stop (SIGINT), and killed with all its children if it has not within 5 s
-# (qcluster can hang while stopping: shared/notes/django-q2.md).
+# Web server and worker together; Ctrl-C stops both. The worker side is supervise_workers, which
+# runs qcluster as its child and restarts it if queued work stops moving (docs/WATCHDOG.md). Asked
+# to stop (SIGINT), the supervisor stops its cluster (SIGINT, then SIGKILL after 5 s: qcluster can
+# hang while stopping); it is killed itself only if it has not exited within 10 s.
 run: seed
-	@echo "Starting web on http://127.0.0.1:8000 and a django-q2 worker (Ctrl-C stops both)..."
+	@echo "Starting web on http://127.0.0.1:8000 and a supervised django-q2 worker (Ctrl-C stops both)..."
 	@stop() { \
 	  trap - INT TERM EXIT; kill $$web 2>/dev/null; kill -INT -$$worker 2>/dev/null; \
-	  for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 -$$worker 2>/dev/null || exit 0; sleep 0.5; done; \
+	  for _ in $$(seq 20); do kill -0 -$$worker 2>/dev/null || exit 0; sleep 0.5; done; \
 	  kill -KILL -$$worker 2>/dev/null; exit 0; \
 	}; \
 	trap stop INT TERM EXIT; \
-	setsid $(BIN)/python manage.py qcluster & worker=$$!; \
+	setsid $(BIN)/python manage.py supervise_workers & worker=$$!; \
 	$(BIN)/python manage.py runserver --noreload 127.0.0.1:8000 & web=$$!; \
 	wait
 

@@ -186,3 +186,6 @@ class CertificateEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from . import admin_watchdog  # noqa: E402, F401  (watchdog pages live in their own module)

@@ -9,5 +9,7 @@ class CertificatesConfig(AppConfig):
 
         from . import checks, receivers  # noqa: F401  (a broken receiver must fail loudly)
         from .services.emailing import COMPOSER, compose
+        from .watchdog import checks as watchdog_checks  # noqa: F401
+        from .watchdog import receivers as watchdog_receivers  # noqa: F401
 
         composers.register(COMPOSER, compose)

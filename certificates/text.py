@@ -1,7 +1,7 @@
 """Text layout for certificates in every script. Pure: text and a font chain in, positioned glyphs out.
 
 reportlab alone neither shapes (Arabic joining, Indic conjuncts) nor reorders right-to-left text, so
-(see shared/notes/complex-scripts.md):
+(docs/SCRIPTS.md shows the result per script):
 1. the text is normalised to NFC and each character gets its bidi embedding level (python-bidi's
    reference implementation, UAX #9 up to rule I2);
 2. each character gets the first font of the chain that covers it (marks, joiners, spaces and

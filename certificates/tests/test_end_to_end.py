@@ -83,7 +83,7 @@ def worker(request, live_server, tmp_path, monkeypatch):
         start_new_session=True,
     )
     yield tmp_path
-    # qcluster can hang on SIGTERM (shared/notes/django-q2.md): ask, then insist.
+    # qcluster can hang on SIGTERM (docs/WATCHDOG.md): ask, then insist.
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=5)

@@ -69,7 +69,7 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)  # the embedded default must work from a fresh clone
     # WAL + IMMEDIATE transactions let the web process and the worker share one file without
-    # "database is locked" errors (see shared/notes/django-q2.md).
+    # "database is locked" errors (measured; WAL also made SQLite the fastest single-machine broker).
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
@@ -128,7 +128,7 @@ ANYMAIL = env.json("ANYMAIL", default={})
 
 # --- Queue (django-q2) --------------------------------------------------------------------------
 # The database remembers the work (certificate status); the queue only nudges it forward, and the
-# sweep re-nudges anything stuck. Values follow shared/notes/django-q2.md.
+# sweep re-nudges anything stuck. The cluster is watched from outside: docs/WATCHDOG.md.
 Q_CLUSTER = {
     "name": "laurel",
     "workers": env.int("Q_WORKERS", default=2),
@@ -178,3 +178,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- Worker watchdog (docs/WATCHDOG.md) ---------------------------------------------------------
+# `manage.py supervise_workers` runs the django-q2 cluster as its child and restarts it when queued
+# work stops moving: a worker killed while idle (an OOM kill will do) wedges the whole cluster.
+#: Seconds a task may run before django-q2 kills it; WATCHDOG_STALL_AFTER must stay above it.
+Q_CLUSTER["timeout"] = env.int("Q_TIMEOUT", default=Q_CLUSTER["timeout"])
+#: Seconds between the supervisor's checks of the queue and the cluster.
+WATCHDOG_INTERVAL = env.int("WATCHDOG_INTERVAL", default=5)
+#: Seconds queued work may wait with no task finishing before the supervisor restarts the cluster.
+WATCHDOG_STALL_AFTER = env.int("WATCHDOG_STALL_AFTER", default=120)

@@ -1,0 +1,30 @@
+"""Read-only admin pages for the worker watchdog (docs/WATCHDOG.md): the supervisor writes these, staff read them."""
+
+from django.contrib import admin
+
+from .models import WorkerHeartbeat, WorkerStall
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(_ReadOnly):
+    list_display = ["name", "last_task_at"]
+    readonly_fields = ["name", "last_task_at"]
+
+
+@admin.register(WorkerStall)
+class WorkerStallAdmin(_ReadOnly):
+    list_display = ["detected_at", "cluster", "action", "queued", "restarts", "last_task_at", "resolved_at"]
+    list_filter = ["action", ("resolved_at", admin.EmptyFieldListFilter), "cluster"]
+    readonly_fields = [f.name for f in WorkerStall._meta.fields]
+    date_hierarchy = "detected_at"
