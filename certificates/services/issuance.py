@@ -91,35 +91,44 @@ def certificate_issue_for_enrollment(*, enrollment_id: int) -> Certificate | Non
         problems.append(NO_LONGER_ELIGIBLE.format(reason=decision.reason))
     reason = "; ".join(problems)[:500]
 
-    if certificate is None:
-        certificate = Certificate.objects.create(
-            enrollment=enrollment, code=codes.new_code(), pipeline_state=Pipeline.HELD, state_reason=reason
-        )
-        if problems:
-            log_event(certificate, "held", reason, to_state=Pipeline.HELD)
+    if problems:
+        if certificate is None:
+            certificate = Certificate.objects.create(
+                enrollment=enrollment, code=codes.new_code(), pipeline_state=Pipeline.HELD, state_reason=reason
+            )
+        elif reason == certificate.state_reason:
             return certificate
-    elif problems:
-        if reason != certificate.state_reason:
+        else:
             Certificate.objects.filter(pk=certificate.pk).update(state_reason=reason, updated_at=timezone.now())
             certificate.state_reason = reason
-            log_event(certificate, "held", reason, to_state=Pipeline.HELD)
+        log_event(certificate, "held", reason, to_state=Pipeline.HELD)
         return certificate
 
-    version = create_version(certificate, snapshot, number=1, reason=VersionReason.FIRST_ISSUE)
-    months = getattr(course, "validity_months", None)
-    transition(
-        certificate.pk,
-        from_=Pipeline.HELD,
-        to=Pipeline.ISSUED,
-        reason=decision.reason,
-        kind="issued",
-        version=version,
-        state_reason="",
-        attempts=0,
-        issued_at=version.issued_at,
-        valid_until=add_months(version.issued_on, months) if months else None,
-    )
-    certificate.refresh_from_db()
+    now = timezone.now()
+    issued = {
+        "issued_at": now,
+        "valid_until": add_months(snapshot["issued_on"], course.validity_months) if course.validity_months else None,
+        "state_reason": "",
+        "attempts": 0,
+    }
+    if certificate is None:  # a new certificate starts issued: creation is not a change of state
+        certificate = Certificate.objects.create(
+            enrollment=enrollment, code=codes.new_code(), pipeline_state=Pipeline.ISSUED, **issued
+        )
+        version = create_version(certificate, snapshot, number=1, reason=VersionReason.FIRST_ISSUE)
+        log_event(certificate, "issued", decision.reason, version=version, to_state=Pipeline.ISSUED)
+    else:  # released: the data was fixed, or staff approved it
+        version = create_version(certificate, snapshot, number=1, reason=VersionReason.FIRST_ISSUE)
+        transition(
+            certificate.pk,
+            from_=Pipeline.HELD,
+            to=Pipeline.ISSUED,
+            reason=f"released: {decision.reason}",
+            kind="issued",
+            version=version,
+            **issued,
+        )
+        certificate.refresh_from_db()
     enqueue_after_commit("certificates.tasks.certificate_render_task", certificate.pk)
     return certificate
 

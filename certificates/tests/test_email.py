@@ -18,6 +18,7 @@ from certificates.models import Certificate, Pipeline
 from certificates.services import emailing
 from certificates.services import sweep as sweep_service
 from certificates.tests.factories import issued_certificate, rendered_certificate
+from conftest import require_tool
 from courses.tests.factories import CourseFactory
 from delivery import services as delivery_services
 from delivery.models import Delivery, DeliveryStatus, SuppressedAddress, TrackingEvent
@@ -307,10 +308,9 @@ BROWSER_ARGS = [
 
 
 def test_html_email_fits_a_375px_phone_in_light_and_dark_mode(tmp_path):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("chromium not installed (apt-get install chromium); .ci/run installs it")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    require_tool("chromium")
+    chromium = shutil.which("chromium")
+    from playwright import sync_api
     certificate = rendered_certificate(
         learner__full_name="Pablo Diego José Francisco de Paula Juan Nepomuceno María de los Remedios",
         course=achievement_course(title="A Rather Long Course Title About Advanced Statistical Methods"),

@@ -414,3 +414,44 @@ def test_the_event_log_refuses_update_and_delete_in_the_database(run_on_commit):
     with pytest.raises(ValueError):
         event.save()
     assert CertificateEvent.objects.get(pk=event.pk).message == event.message
+
+
+def test_a_course_validity_period_sets_the_expiry(run_on_commit):
+    import datetime
+
+    with time_machine.travel(datetime.datetime(2026, 1, 31, 12, tzinfo=datetime.UTC)):
+        certificate = issued_certificate(run_on_commit, course=CourseFactory(validity_months=13))
+    assert certificate.valid_until == datetime.date(2027, 2, 28)  # the month is shorter: its last day
+    assert issued_certificate(run_on_commit).valid_until is None  # blank: never expires
+
+
+def test_a_name_cannot_reorder_or_break_the_verify_page_or_the_email(client, run_on_commit, mailoutbox):
+    import json
+
+    from learners.ingest import record_from_json
+    from learners.services import completion_ingest
+
+    course = CourseFactory(slug="ethics")
+    hostile = "Eve\u202egnp.exe\u202c\u0000 Bcc:\nvictim@example.com"
+    record = record_from_json(
+        json.loads(
+            json.dumps(
+                {
+                    "learner_id": "e1",
+                    "course": "ethics",
+                    "completed_at": "2026-11-20T10:00:00Z",
+                    "email": "eve@example.com",
+                    "name": hostile.replace("\u0000", ""),
+                }
+            )
+        )
+    )
+    with run_on_commit():
+        completion_ingest(record=record, source="webhook")
+    certificate = Certificate.objects.get(enrollment__course=course)
+    name = certificate.current_version.holder_name
+    assert not set(name) & {"\u202e", "\u202c", "\n", "\u0000"}
+    page = client.get(reverse("verification:detail", args=[certificate.display_code])).content.decode()
+    assert "\u202e" not in page and f"<bdi>{name}</bdi>" in page
+    [message] = mailoutbox
+    assert "\u202e" not in message.to[0] and "\n" not in message.to[0] and message.bcc == []
