@@ -311,6 +311,7 @@ def test_html_email_fits_a_375px_phone_in_light_and_dark_mode(tmp_path):
     require_tool("chromium")
     chromium = shutil.which("chromium")
     from playwright import sync_api
+
     certificate = rendered_certificate(
         learner__full_name="Pablo Diego José Francisco de Paula Juan Nepomuceno María de los Remedios",
         course=achievement_course(title="A Rather Long Course Title About Advanced Statistical Methods"),
