@@ -70,6 +70,14 @@ class Certificate(models.Model):
     credential_reason = models.CharField(max_length=500, blank=True, help_text="Shown on the verify page.")
     suspended_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    credential_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who last suspended, reinstated, revoked or un-revoked it (the log has every change).",
+    )
     valid_until = models.DateField(null=True, blank=True, help_text="Blank: never expires.")
 
     issued_at = models.DateTimeField(null=True, blank=True, help_text="When version 1 was issued.")
@@ -226,6 +234,7 @@ class CertificateVersion(models.Model):
     pdf = models.FileField(upload_to=pdf_upload_to, blank=True, max_length=200)
     pdf_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     preview = models.FileField(upload_to=preview_upload_to, blank=True, max_length=200)
+    preview_sha256 = models.CharField(max_length=64, blank=True)
     renderer_version = models.CharField(
         max_length=20, blank=True, help_text="Regenerating with the same renderer version gives the same bytes."
     )

@@ -64,6 +64,7 @@ def certificate_revoke(*, certificate_id: int, by, reason: str) -> Certificate:
         actor=by,
         reason=reason,
         kind="revoked",
+        credential_changed_by=by if getattr(by, "pk", None) else None,
         credential_reason=reason,
         revoked_at=timezone.now(),
     ):
@@ -83,6 +84,7 @@ def certificate_unrevoke(*, certificate_id: int, by, reason: str) -> Certificate
         actor=by,
         reason=reason,
         kind="unrevoked",
+        credential_changed_by=by if getattr(by, "pk", None) else None,
         credential_reason="",
         revoked_at=None,
     ):
@@ -101,6 +103,7 @@ def certificate_suspend(*, certificate_id: int, by, reason: str) -> Certificate:
         actor=by,
         reason=reason,
         kind="suspended",
+        credential_changed_by=by if getattr(by, "pk", None) else None,
         credential_reason=reason,
         suspended_at=timezone.now(),
     ):
@@ -117,6 +120,7 @@ def certificate_reinstate(*, certificate_id: int, by, reason: str = "reinstated"
         actor=by,
         reason=_reason(reason),
         kind="reinstated",
+        credential_changed_by=by if getattr(by, "pk", None) else None,
         credential_reason="",
         suspended_at=None,
     ):

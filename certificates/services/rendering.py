@@ -133,6 +133,7 @@ def certificate_render(*, certificate_id: int) -> Certificate:
             pdf=pdf_name,
             preview=preview_name,
             pdf_sha256=sha256,
+            preview_sha256=hashlib.sha256(preview).hexdigest(),
             renderer_version=pdf.RENDERER_VERSION,
             rendered_at=timezone.now(),
         )

@@ -70,6 +70,7 @@ def test_reissue_keeps_the_code_and_the_old_version_verifies_as_superseded(run_o
     assert (old.is_current, old.superseded_at is not None) == (False, True)
     assert certificate.code == old.certificate.code and certificate.pipeline_state == Pipeline.EMAILED
     assert new.issued_on == old.issued_on  # a correction does not re-date the certificate
+    assert new.preview_sha256 == hashlib.sha256(new.preview.read()).hexdigest() != old.preview_sha256
     # The current PDF is the new one, at its own path; the old file is kept, byte for byte.
     new_bytes = certificate.current_version.pdf.read()
     assert new_bytes != old_bytes and new.pdf.name.endswith(f"{certificate.code}-v2.pdf")
@@ -237,6 +238,7 @@ def test_revoke_needs_a_reason_shows_it_and_only_an_admin_undoes_it(run_on_commi
         "",
     )
     assert "Valid" in client.get(url).content.decode()
+    assert certificate.credential_changed_by == admin_user
     kinds = list(certificate.events.filter(actor__isnull=False).values_list("kind", "actor__username"))
     assert kinds == [("revoked", "support"), ("unrevoked", "boss")]
 
