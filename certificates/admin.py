@@ -66,7 +66,7 @@ class CertificateAdmin(admin.ModelAdmin):
     list_select_related = ["enrollment__learner", "enrollment__course"]
     date_hierarchy = "created_at"
     inlines = [VersionInline, CertificateEventInline]
-    actions = ["approve", "resend", "revoke", "retry"]
+    actions = ["approve", "resend", "revoke", "retry", "retry_render"]
     readonly_fields = [f.name for f in Certificate._meta.fields] + ["deliveries"]
 
     def has_add_permission(self, request):
@@ -149,8 +149,17 @@ class CertificateAdmin(admin.ModelAdmin):
     @admin.action(description="Re-check held certificates (after fixing the learner's data)")
     def retry(self, request, queryset):
         enrollment_ids = list(queryset.filter(pipeline_state=Pipeline.HELD).values_list("enrollment_id", flat=True))
-        issuance.certificates_issue_for_enrollments(enrollment_ids=enrollment_ids)
+        issuance.certificates_issue_for_enrollments(enrollment_ids=enrollment_ids, by=request.user)
         self.message_user(request, f"Re-checked {len(enrollment_ids)} held certificates.", messages.SUCCESS)
+
+    @admin.action(description="Try rendering again (after it gave up)")
+    def retry_render(self, request, queryset):
+        self._each(
+            request,
+            queryset.filter(pipeline_state=Pipeline.ISSUED),
+            "Queued rendering of",
+            lambda c: rendering.certificate_render_retry(certificate_id=c.pk, by=request.user),
+        )
 
     def get_urls(self):
         preview = self.admin_site.admin_view(self.course_preview)

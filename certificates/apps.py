@@ -8,7 +8,8 @@ class CertificatesConfig(AppConfig):
         from delivery import composers
 
         from . import checks, receivers  # noqa: F401  (a broken receiver must fail loudly)
-        from .services.emailing import COMPOSER, compose
+        from .emails import COMPOSER
+        from .services.emailing import compose
         from .watchdog import checks as watchdog_checks  # noqa: F401
         from .watchdog import receivers as watchdog_receivers  # noqa: F401
 

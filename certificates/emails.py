@@ -15,6 +15,10 @@ from django.urls import reverse
 
 from .models import CertificateVersion
 
+#: How deliveries of certificate versions name us to the delivery app, and their purposes.
+COMPOSER = "certificate"
+FIRST_SEND, REISSUE_NOTICE, RESEND = "first_send", "reissue_notice", "resend"
+
 _WHITESPACE = re.compile(r"\s+")
 # Control characters become spaces; direction overrides, embeddings, isolates and marks vanish, so a
 # name cannot reorder the text around it in a mail client.

@@ -11,6 +11,7 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from learners.models import Enrollment
 
@@ -144,9 +145,13 @@ class Certificate(models.Model):
         return self.pipeline_state in ISSUED_STATES
 
     @property
+    def is_expired(self) -> bool:
+        return self.valid_until is not None and self.valid_until < timezone.localdate()
+
+    @property
     def is_valid(self) -> bool:
-        """Genuine and in force: issued, active (neither suspended nor revoked)."""
-        return self.is_public and self.credential_state == Credential.ACTIVE
+        """Genuine and in force: issued, active (neither suspended nor revoked) and not expired."""
+        return self.is_public and self.credential_state == Credential.ACTIVE and not self.is_expired
 
     @property
     def is_revoked(self) -> bool:
@@ -189,8 +194,6 @@ SNAPSHOT_FIELDS = (
     "logo_path",
     "signature_path",
 )
-#: Of those, what the PDF shows: a reissue that changes none of these makes no new version.
-PRINTED_FIELDS = tuple(name for name in SNAPSHOT_FIELDS if name != "recipient_email")
 
 
 class VersionQuerySet(models.QuerySet):
@@ -271,9 +274,6 @@ class CertificateVersion(models.Model):
         if self.is_current:
             return self.certificate.verify_url
         return f"{self.certificate.verify_url}v{self.number}/"
-
-    def printed(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in PRINTED_FIELDS}
 
 
 class CertificateEvent(models.Model):

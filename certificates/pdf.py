@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -188,6 +188,14 @@ def _draw_image(canvas: Canvas, data: bytes, *, x: float, y: float, max_w: float
     scale = min(max_w / width, max_h / height)
     w, h = width * scale, height * scale
     canvas.drawImage(image, x - w / 2 if centre else x, y, w, h, mask="auto")
+
+
+SCORED_FAMILIES = ("achievement", "assessment")
+
+
+def printed_content(content: CertificateContent) -> CertificateContent:
+    """The content as far as it reaches the page: two contents equal here render the same text."""
+    return replace(content, score=content.score if content.template_family in SCORED_FAMILIES else None)
 
 
 def details(content: CertificateContent) -> list[str]:

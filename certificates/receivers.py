@@ -6,7 +6,8 @@ from django.dispatch import receiver
 from delivery.signals import delivery_settled, delivery_tracked
 from learners.signals import completion_recorded, completions_recorded
 
-from .services.emailing import COMPOSER, certificate_record_delivery, certificate_record_tracking
+from .emails import COMPOSER
+from .services.emailing import certificate_record_delivery, certificate_record_tracking
 from .services.handoff import chunks, enqueue_after_commit
 
 ISSUE_BATCH = 100
@@ -33,6 +34,10 @@ def record_delivery(
 
 
 @receiver(delivery_tracked, dispatch_uid="certificates.record_tracking")
-def record_tracking(sender, *, composer: str, reference: str, event_type: str, description: str, **kwargs) -> None:
+def record_tracking(
+    sender, *, composer: str, reference: str, purpose: str, event_type: str, description: str, **kwargs
+) -> None:
     if composer == COMPOSER:
-        certificate_record_tracking(reference=reference, event_type=event_type, description=description)
+        certificate_record_tracking(
+            reference=reference, purpose=purpose, event_type=event_type, description=description
+        )

@@ -10,8 +10,8 @@ from delivery.models import DeliveryStatus
 from delivery.selectors import deliveries_for
 
 from . import codes
+from .emails import COMPOSER
 from .models import ISSUED_STATES, Certificate, CertificateEvent, CertificateVersion, Credential, Pipeline
-from .services.emailing import COMPOSER
 
 
 def _with_current_version(queryset: QuerySet[Certificate]) -> QuerySet[Certificate]:
@@ -51,14 +51,17 @@ def version_by_pdf_sha256(sha256: str) -> CertificateVersion | None:
 
 
 def certificates_for_user(user) -> QuerySet[Certificate]:
-    """A learner's own certificates, newest first (held ones are not theirs to see yet)."""
+    """A learner's own certificates, newest first: issued ones, and those held or rejected (never
+    public, but theirs to know about, with the reason a rejection gives)."""
     return _with_current_version(
-        Certificate.objects.public().filter(enrollment__learner__user=user).order_by("-issued_at", "-pk")
+        Certificate.objects.filter(enrollment__learner__user=user)
+        .select_related("enrollment__course__organisation")
+        .order_by("-created_at", "-pk")
     )
 
 
 def certificate_for_user(*, user, certificate_id: int) -> Certificate | None:
-    return certificates_for_user(user).filter(pk=certificate_id).first()
+    return certificates_for_user(user).filter(pk=certificate_id, pipeline_state__in=ISSUED_STATES).first()
 
 
 def certificate_downloadable_version(*, user, certificate_id: int) -> CertificateVersion | None:

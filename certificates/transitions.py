@@ -27,6 +27,7 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         (P.ISSUED, P.RENDERED),
         (P.RENDERED, P.EMAILED),
         (P.RENDERED, P.DELIVERY_FAILED),
+        (P.EMAILED, P.DELIVERY_FAILED),  # it bounced after all
         (P.DELIVERY_FAILED, P.EMAILED),  # a resend got through
         (P.DELIVERY_FAILED, P.RENDERED),  # the address was fixed: the email is queued again
         (P.RENDERED, P.ISSUED),  # reissue: a new version to render

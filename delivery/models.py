@@ -18,6 +18,8 @@ class DeliveryStatus(models.TextChoices):
 
 #: Purposes that are sent once per reference; anything else (a resend) is its own request each time.
 ONCE_PER_REFERENCE = ("first_send", "reissue_notice")
+#: ESP verdicts that mean a sent message never arrived: it does not count as delivered.
+DEAD = ("bounced", "rejected")
 
 
 class Delivery(models.Model):
@@ -47,11 +49,11 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         constraints = [
             # However often a task runs, a first send (or reissue notice) of one reference is queued,
-            # sending or sent at most once. A failed one does not count: after staff fix the address
-            # a new one may go out.
+            # sending or sent at most once. A failed or bounced one does not count: once the address
+            # is corrected a new one may go out.
             models.UniqueConstraint(
                 fields=["composer", "reference", "purpose"],
-                condition=Q(purpose__in=ONCE_PER_REFERENCE) & ~Q(status="failed"),
+                condition=Q(purpose__in=ONCE_PER_REFERENCE) & ~Q(status="failed") & ~Q(tracking_status__in=DEAD),
                 name="delivery_once_per_reference",
             ),
             models.CheckConstraint(

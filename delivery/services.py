@@ -23,7 +23,7 @@ from django_q.tasks import async_task
 
 from . import composers
 from .errors import ADDRESS_SUPPRESSED, SEND_INTERRUPTED, DoNotSend
-from .models import ONCE_PER_REFERENCE, Delivery, DeliveryStatus, SuppressedAddress, TrackingEvent
+from .models import DEAD, ONCE_PER_REFERENCE, Delivery, DeliveryStatus, SuppressedAddress, TrackingEvent
 from .ratelimit import rate_limiter
 from .selectors import address_suppression
 from .signals import delivery_settled, delivery_tracked
@@ -71,6 +71,7 @@ def _live(composer: str, reference: str, purpose: str) -> Delivery | None:
     return (
         Delivery.objects.filter(composer=composer, reference=reference, purpose=purpose)
         .exclude(status=DeliveryStatus.FAILED)
+        .exclude(tracking_status__in=DEAD)
         .first()
     )
 
@@ -104,6 +105,10 @@ def delivery_send(*, delivery_id: int) -> bool:
     except DoNotSend as exc:
         _settle_failed(delivery, str(exc))
         return False
+    except Exception as exc:  # e.g. the attachment is missing: nothing was sent, so say so now
+        logger.exception("composing delivery %s failed", delivery_id)
+        _settle_failed(delivery, f"could not build the message: {type(exc).__name__}: {exc}")
+        return False
     message.extra_headers["Message-ID"] = delivery.message_id
     message.metadata = {"delivery_id": str(delivery.pk)}  # returned by anymail tracking events
     try:
@@ -119,14 +124,15 @@ def delivery_send(*, delivery_id: int) -> bool:
     esp_message_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
     if isinstance(esp_message_id, set):  # one id per recipient: we send to one
         esp_message_id = ",".join(sorted(map(str, esp_message_id)))
+    # Sent is recorded on its own first: whatever the listeners do, this email is never sent again.
+    delivery.sent_at = timezone.now()
+    Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
+        status=DeliveryStatus.SENT,
+        sent_at=delivery.sent_at,
+        last_error="",
+        esp_message_id="" if esp_message_id is None else str(esp_message_id)[:200],
+    )
     with transaction.atomic():
-        delivery.sent_at = timezone.now()
-        Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
-            status=DeliveryStatus.SENT,
-            sent_at=delivery.sent_at,
-            last_error="",
-            esp_message_id="" if esp_message_id is None else str(esp_message_id)[:200],
-        )
         _announce(delivery, sent=True)
     return True
 
@@ -245,6 +251,7 @@ def delivery_record_tracking(
                     delivery_id=delivery.pk,
                     composer=delivery.composer,
                     reference=delivery.reference,
+                    purpose=delivery.purpose,
                     event_type=event_type,
                     description=description[:500] or recipient,
                 )

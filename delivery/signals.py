@@ -6,5 +6,5 @@ from django.dispatch import Signal
 delivery_settled = Signal()
 
 #: Sent when an ESP tracking event about a delivery is new. Keyword arguments: delivery_id, composer,
-#: reference, event_type, description.
+#: reference, purpose, event_type, description.
 delivery_tracked = Signal()

@@ -79,6 +79,12 @@ def forwards(apps, schema_editor):
         changes = {"state_reason": "", "credential_state": "active", "credential_reason": ""}
         # A held row was never issued, or its render gave up: either way it is issued again from
         # current data when staff re-check it, under the same code.
+        # A revoked row that was never issued is what revoking a held certificate did (that bug is
+        # fixed): it stays private, held with both reasons, for staff to look at again.
+        if old.status == "revoked" and old.issued_at is None:
+            changes.update(pipeline_state="held", state_reason=f"revoked while held: {old.status_reason}"[:500])
+            Certificate.objects.filter(pk=old.pk).update(**changes, revoked_at=None)
+            continue
         if old.status == "held":
             changes.update(pipeline_state="held", state_reason=old.status_reason, issued_at=None)
             Certificate.objects.filter(pk=old.pk).update(**changes)

@@ -16,20 +16,18 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from delivery.errors import DoNotSend
-from delivery.models import Delivery
+from delivery.models import Delivery, DeliveryStatus
 from delivery.selectors import address_suppression, deliveries_for, delivery_pending, requests_since
 from delivery.services import delivery_repoint, delivery_request, delivery_send
 from learners.models import Learner
 
-from ..emails import build_certificate_email
+from ..emails import COMPOSER, FIRST_SEND, REISSUE_NOTICE, RESEND, build_certificate_email
 from ..errors import RESEND_LIMIT, AddressSuppressed, ResendLimitReached
-from ..models import RENDERED_STATES, Certificate, CertificateVersion, Pipeline
+from ..models import RENDERED_STATES, Certificate, CertificateVersion, Credential, Pipeline
 from ..transitions import log_event, transition
 from .handoff import enqueue_after_commit
 from .snapshot import email_problem
 
-COMPOSER = "certificate"
-FIRST_SEND, REISSUE_NOTICE, RESEND = "first_send", "reissue_notice", "resend"
 ADDRESS_SUPPRESSED = "{email} {reason} earlier: not mailed again until the learner's email is corrected"
 
 
@@ -74,8 +72,8 @@ def certificate_email(*, certificate_id: int) -> bool:
     Its first version gets the certificate email; a later one the short "corrected certificate" notice.
     """
     certificate = Certificate.objects.select_related("enrollment__learner").get(pk=certificate_id)
-    if certificate.pipeline_state != Pipeline.RENDERED:
-        return False
+    if certificate.pipeline_state != Pipeline.RENDERED or not certificate.is_valid:
+        return False  # a suspended or revoked certificate waits, still rendered: reinstating sends it
     version = certificate.versions.current().get()
     pending = delivery_pending(composer=COMPOSER, references=[version.pk])
     if pending is not None:  # one email on its way already (perhaps waiting to retry): never a second
@@ -84,24 +82,38 @@ def certificate_email(*, certificate_id: int) -> bool:
         composer=COMPOSER,
         reference=version.pk,
         recipient=_address_for(certificate, version),
-        purpose=FIRST_SEND if certificate.emailed_at is None else REISSUE_NOTICE,
+        purpose=FIRST_SEND if version.number == 1 or certificate.emailed_at is None else REISSUE_NOTICE,
         enqueue=False,
     )
+    if delivery.status == DeliveryStatus.SENT:  # it went out, but we never heard: record it now
+        certificate_record_delivery(
+            reference=delivery.reference, purpose=delivery.purpose, recipient=delivery.recipient, sent=True, reason=""
+        )
+        return False
     return delivery_send(delivery_id=delivery.pk)
 
 
 def certificate_record_delivery(*, reference: str, purpose: str, recipient: str, sent: bool, reason: str) -> None:
-    """Record how an email of a version ended; runs in the delivery's own transaction."""
-    version = CertificateVersion.objects.filter(pk=int(reference)).values("certificate_id", "is_current").first()
+    """Record how an email of a version ended; runs in the delivery's own transaction.
+
+    Only the current version's own email moves the pipeline (a resend only out of a failure), so a
+    late email of an old version never stands in for the new version's notice.
+    """
+    version = (
+        CertificateVersion.objects.filter(pk=int(reference))
+        .values("certificate_id", "is_current", "certificate__credential_state")
+        .first()
+    )
     if version is None:
         return
     certificate_id = version["certificate_id"]
     what = f"{purpose.replace('_', ' ')} to {recipient}"
+    moves = version["is_current"] and version["certificate__credential_state"] == Credential.ACTIVE
     if sent:
         now = timezone.now()
-        if not transition(
+        if not moves or not transition(
             certificate_id,
-            from_=[Pipeline.RENDERED, Pipeline.DELIVERY_FAILED],
+            from_=[Pipeline.DELIVERY_FAILED] if purpose == RESEND else [Pipeline.RENDERED, Pipeline.DELIVERY_FAILED],
             to=Pipeline.EMAILED,
             kind="emailed",
             reason=what,
@@ -114,7 +126,7 @@ def certificate_record_delivery(*, reference: str, purpose: str, recipient: str,
     message = f"{what} failed: {reason}"
     if (
         purpose == RESEND
-        or not version["is_current"]
+        or not moves
         or not transition(
             certificate_id,
             from_=Pipeline.RENDERED,
@@ -127,13 +139,34 @@ def certificate_record_delivery(*, reference: str, purpose: str, recipient: str,
         log_event(certificate_id, "email_failed", message)
 
 
-def certificate_record_tracking(*, reference: str, event_type: str, description: str) -> None:
-    """Note in the certificate's log what the ESP said about one of its emails (delivered, bounced...)."""
-    certificate_id = (
-        CertificateVersion.objects.filter(pk=int(reference)).values_list("certificate_id", flat=True).first()
-    )
-    if certificate_id is not None:
-        log_event(certificate_id, f"email_{event_type}", description, version=int(reference))
+#: ESP events that say the address does not work: the certificate did not reach its holder after all.
+UNDELIVERED_EVENTS = ("bounced", "rejected")
+
+
+def certificate_record_tracking(*, reference: str, purpose: str, event_type: str, description: str) -> None:
+    """Note what the ESP said about one of a certificate's emails; a bounce of the current version's
+    own email means it never arrived: the certificate is delivery-failed again, so a corrected
+    address sends it once more."""
+    version = CertificateVersion.objects.filter(pk=int(reference)).values("certificate_id", "is_current").first()
+    if version is None:
+        return
+    certificate_id = version["certificate_id"]
+    if (
+        event_type in UNDELIVERED_EVENTS
+        and purpose != RESEND
+        and version["is_current"]
+        and transition(
+            certificate_id,
+            from_=Pipeline.EMAILED,
+            to=Pipeline.DELIVERY_FAILED,
+            kind=f"email_{event_type}",
+            reason=description,
+            version=int(reference),
+            state_reason=f"the email {event_type}: {description}"[:500],
+        )
+    ):
+        return
+    log_event(certificate_id, f"email_{event_type}", description, version=int(reference))
 
 
 def certificate_follow_address(*, certificate: Certificate, email: str) -> None:

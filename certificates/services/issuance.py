@@ -59,7 +59,7 @@ def create_version(
 
 
 @transaction.atomic
-def certificate_issue_for_enrollment(*, enrollment_id: int) -> Certificate | None:
+def certificate_issue_for_enrollment(*, enrollment_id: int, by=None) -> Certificate | None:
     """Apply the course's rule to a completion and issue (or hold) its certificate; safe to call twice.
 
     Returns the enrollment's certificate, or None when the rule says it does not qualify.
@@ -125,6 +125,7 @@ def certificate_issue_for_enrollment(*, enrollment_id: int) -> Certificate | Non
             to=Pipeline.ISSUED,
             reason=f"released: {decision.reason}",
             kind="issued",
+            actor=by,
             version=version,
             **issued,
         )
@@ -148,7 +149,7 @@ def certificate_approve(*, certificate_id: int, by) -> Certificate:
         if certificate.approved_at is None:
             Certificate.objects.filter(pk=certificate_id).update(approved_at=timezone.now(), approved_by=by)
             log_event(certificate, "approved", actor=by)
-        result = certificate_issue_for_enrollment(enrollment_id=enrollment_id)
+        result = certificate_issue_for_enrollment(enrollment_id=enrollment_id, by=by)
     if result is not None and result.pipeline_state == Pipeline.HELD:
         raise CertificateStillHasProblems(result.state_reason)
     return result
@@ -172,12 +173,13 @@ def certificate_reject(*, certificate_id: int, by, reason: str) -> Certificate:
     return Certificate.objects.get(pk=certificate_id)
 
 
-def certificates_issue_for_enrollments(*, enrollment_ids: list[int]) -> int:
-    """Issue for many completions (bulk imports, the sweep); one bad completion never stops the rest."""
+def certificates_issue_for_enrollments(*, enrollment_ids: list[int], by=None) -> int:
+    """Issue for many completions (bulk imports, the sweep, staff re-checks); one bad completion never
+    stops the rest."""
     issued = 0
     for enrollment_id in enrollment_ids:
         try:
-            if certificate_issue_for_enrollment(enrollment_id=enrollment_id) is not None:
+            if certificate_issue_for_enrollment(enrollment_id=enrollment_id, by=by) is not None:
                 issued += 1
         except Exception:  # the sweep tries it again
             logger.exception("issuing for enrollment %s failed", enrollment_id)

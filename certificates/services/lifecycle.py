@@ -26,9 +26,10 @@ from ..errors import (
     ReasonRequired,
 )
 from ..models import RENDERED_STATES, Certificate, CertificateVersion, Credential, Pipeline, VersionReason
-from ..transitions import transition
+from ..transitions import log_event, transition
 from .handoff import chunks, enqueue_after_commit
 from .issuance import create_version, lock_enrollment
+from .rendering import prints_the_same
 from .snapshot import snapshot_of
 
 logger = logging.getLogger(__name__)
@@ -87,9 +88,20 @@ def certificate_unrevoke(*, certificate_id: int, by, reason: str) -> Certificate
         credential_changed_by=by if getattr(by, "pk", None) else None,
         credential_reason="",
         revoked_at=None,
+        suspended_at=None,
     ):
         raise CertificateStateChanged(NOT_REVOKED)
+    _resume(certificate_id)
     return Certificate.objects.get(pk=certificate_id)
+
+
+def _resume(certificate_id: int) -> None:
+    """Valid again: whatever the pipeline held back while it was not (its PDF, its email) goes on."""
+    state = Certificate.objects.values_list("pipeline_state", flat=True).get(pk=certificate_id)
+    if state == Pipeline.ISSUED:
+        enqueue_after_commit("certificates.tasks.certificate_render_task", certificate_id)
+    elif state == Pipeline.RENDERED:
+        enqueue_after_commit("certificates.tasks.certificate_email_task", certificate_id)
 
 
 def certificate_suspend(*, certificate_id: int, by, reason: str) -> Certificate:
@@ -125,6 +137,7 @@ def certificate_reinstate(*, certificate_id: int, by, reason: str = "reinstated"
         suspended_at=None,
     ):
         raise CertificateStateChanged(NOT_SUSPENDED)
+    _resume(certificate_id)
     return Certificate.objects.get(pk=certificate_id)
 
 
@@ -149,7 +162,7 @@ def certificate_reissue(
     snapshot, problems = snapshot_of(enrollment, issued_on=current.issued_on)
     if problems:
         raise CertificateStillHasProblems("; ".join(problems))
-    if {name: snapshot[name] for name in current.printed()} == current.printed():
+    if prints_the_same(current, CertificateVersion(certificate=certificate, **snapshot)):
         return None  # a reissue that changes nothing on paper makes no version
     now = timezone.now()
     CertificateVersion.objects.filter(pk=current.pk).update(is_current=False, superseded_at=now)
@@ -186,6 +199,8 @@ def certificates_reissue(*, certificate_ids: list[int], reason: str, note: str =
             version = certificate_reissue(certificate_id=certificate_id, reason=reason, note=note, by=by)
         except (CertificateNotReissuable, CertificateStillHasProblems) as exc:
             code = Certificate.objects.values_list("code", flat=True).get(pk=certificate_id)
+            logger.warning("reissue of %s refused: %s", code, exc)
+            log_event(certificate_id, "reissue_refused", str(exc), actor=by)
             outcome.failed.append((code, str(exc)))
             continue
         if version is None:
@@ -195,19 +210,37 @@ def certificates_reissue(*, certificate_ids: list[int], reason: str, note: str =
     return outcome
 
 
-def certificates_reissue_would_change(*, certificate_ids: list[int]) -> list[int]:
-    """Which of these certificates a reissue would give a new version (nothing is written)."""
-    changing = []
+@dataclass
+class ReissuePlan:
+    changing: list[int] = field(default_factory=list)
+    unchanged: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (code, why)
+
+
+def certificates_reissue_plan(*, certificate_ids: list[int]) -> ReissuePlan:
+    """What a reissue of these certificates would do, without writing anything."""
+    plan = ReissuePlan()
     versions = (
         CertificateVersion.objects.current()
         .filter(certificate_id__in=certificate_ids)
         .select_related("certificate__enrollment__learner", "certificate__enrollment__course__organisation")
     )
     for version in versions.iterator(chunk_size=500):
-        snapshot, _ = snapshot_of(version.certificate.enrollment, issued_on=version.issued_on)
-        if {name: snapshot[name] for name in version.printed()} != version.printed():
-            changing.append(version.certificate_id)
-    return changing
+        certificate = version.certificate
+        if certificate.pipeline_state not in RENDERED_STATES or certificate.credential_state != Credential.ACTIVE:
+            state = certificate.get_pipeline_state_display().lower()
+            if certificate.credential_state != Credential.ACTIVE:
+                state = certificate.get_credential_state_display().lower()
+            plan.refused.append((certificate.code, NOT_REISSUABLE.format(state=state)))
+            continue
+        snapshot, problems = snapshot_of(certificate.enrollment, issued_on=version.issued_on)
+        if problems:
+            plan.refused.append((certificate.code, "; ".join(problems)))
+        elif prints_the_same(version, CertificateVersion(certificate=certificate, **snapshot)):
+            plan.unchanged += 1
+        else:
+            plan.changing.append(certificate.pk)
+    return plan
 
 
 def certificates_reissue_in_background(*, certificate_ids: list[int], reason: str, note: str = "", by=None) -> int:

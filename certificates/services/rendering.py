@@ -53,6 +53,14 @@ def content_for(version: CertificateVersion) -> pdf.CertificateContent:
     )
 
 
+def prints_the_same(version: CertificateVersion, other: CertificateVersion) -> bool:
+    """Would the two versions print the same page? (Same text, same design inputs; the code is shared.)"""
+    design_inputs = ("accent_color", "secondary_color", "page_size", "locale", "logo_path", "signature_path")
+    return pdf.printed_content(content_for(version)) == pdf.printed_content(content_for(other)) and all(
+        getattr(version, name) == getattr(other, name) for name in design_inputs
+    )
+
+
 def _read(name: str) -> bytes | None:
     if not name:
         return None
@@ -77,16 +85,19 @@ def _store(field, name: str, data: bytes) -> str:
     return field.storage.save(name, ContentFile(data))
 
 
-def _claim(certificate_id: int) -> bool:
-    """Count one attempt at rendering, committed before the work; False if it is not ours to do."""
+def _claim(certificate_id: int):
+    """Count one attempt at rendering, committed before the work; the claim's time, or None if it is
+    not ours to do. A claim older than CERTIFICATE_STUCK_AFTER (longer than any task may run, by a
+    system check) was abandoned by a worker that died."""
     now = timezone.now()
-    taken_until = now - timedelta(seconds=settings.CERTIFICATE_STUCK_AFTER)  # a claim that old was abandoned
-    return bool(
+    taken_until = now - timedelta(seconds=settings.CERTIFICATE_STUCK_AFTER)
+    claimed = (
         Certificate.objects.filter(pk=certificate_id, pipeline_state=Pipeline.ISSUED)
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=taken_until))
         .filter(attempts__lt=settings.CERTIFICATE_MAX_ATTEMPTS)
         .update(attempts=F("attempts") + 1, claimed_at=now, updated_at=now)
     )
+    return now if claimed else None
 
 
 def _give_up_if_spent(certificate_id: int) -> None:
@@ -106,7 +117,8 @@ def _give_up_if_spent(certificate_id: int) -> None:
 
 def certificate_render(*, certificate_id: int) -> Certificate:
     """Render and store the current version's PDF; does nothing if it is rendered or being rendered."""
-    if not _claim(certificate_id):
+    claim = _claim(certificate_id)
+    if claim is None:
         _give_up_if_spent(certificate_id)  # e.g. every try was killed before it could say why
         return Certificate.objects.get(pk=certificate_id)
     version = CertificateVersion.objects.select_related("certificate").get(
@@ -129,7 +141,10 @@ def certificate_render(*, certificate_id: int) -> Certificate:
         raise
     sha256 = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
-        CertificateVersion.objects.filter(pk=version.pk).update(
+        # Still ours? A worker that outlived its claim must not overwrite the one that took over.
+        if not Certificate.objects.select_for_update().filter(pk=certificate_id, claimed_at=claim).exists():
+            return Certificate.objects.get(pk=certificate_id)
+        CertificateVersion.objects.filter(pk=version.pk, is_current=True).update(
             pdf=pdf_name,
             preview=preview_name,
             pdf_sha256=sha256,
@@ -150,6 +165,17 @@ def certificate_render(*, certificate_id: int) -> Certificate:
             claimed_at=None,
         ):
             enqueue_after_commit("certificates.tasks.certificate_email_task", certificate_id)
+    return Certificate.objects.get(pk=certificate_id)
+
+
+def certificate_render_retry(*, certificate_id: int, by) -> Certificate:
+    """Staff try rendering again after it gave up (the cause fixed): the attempts start over."""
+    with transaction.atomic():
+        if Certificate.objects.filter(pk=certificate_id, pipeline_state=Pipeline.ISSUED).update(
+            attempts=0, claimed_at=None, nudged_at=None, state_reason="", updated_at=timezone.now()
+        ):
+            log_event(certificate_id, "render_retry", "attempts reset by staff", actor=by)
+            enqueue_after_commit("certificates.tasks.certificate_render_task", certificate_id)
     return Certificate.objects.get(pk=certificate_id)
 
 

@@ -17,7 +17,7 @@ from delivery.services import deliveries_sweep
 from learners.selectors import enrollments_awaiting_decision
 from learners.services import enrollments_mark_nudged
 
-from ..models import Certificate, Pipeline
+from ..models import Certificate, Credential, Pipeline
 from .handoff import chunks
 
 #: Completions decided per task, and renders or emails per task: batches keep queue overhead small.
@@ -48,6 +48,7 @@ def pipeline_sweep() -> dict[str, int]:
             Certificate.objects.filter(pipeline_state=state, updated_at__lt=cutoff)
             .filter(Q(nudged_at__isnull=True) | Q(nudged_at__lt=cutoff))
             .filter(attempts__lt=settings.CERTIFICATE_MAX_ATTEMPTS)  # given up: waiting for staff
+            .filter(credential_state=Credential.ACTIVE)  # suspended or revoked: resumed when valid again
             .order_by("updated_at")
             .values_list("pk", flat=True)[:SWEEP_LIMIT]
         )

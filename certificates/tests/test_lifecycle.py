@@ -140,7 +140,7 @@ def test_a_course_rename_reissues_every_certificate_of_the_course_in_the_backgro
     course.title = "Intro to Python"
     course.save()
     ids = [c.pk for c in certificates]
-    assert sorted(lifecycle.certificates_reissue_would_change(certificate_ids=ids)) == sorted(ids)
+    assert sorted(lifecycle.certificates_reissue_plan(certificate_ids=ids).changing) == sorted(ids)
     with run_on_commit():
         queued = lifecycle.certificates_reissue_in_background(
             certificate_ids=ids, reason="course_correction", note="course renamed"
@@ -152,7 +152,7 @@ def test_a_course_rename_reissues_every_certificate_of_the_course_in_the_backgro
             (1, "Intro to Pyhton", False),
         ]
     assert sorted(m.subject for m in mailoutbox[3:]) == ["Your corrected certificate for Intro to Python"] * 3
-    assert lifecycle.certificates_reissue_would_change(certificate_ids=ids) == []
+    assert lifecycle.certificates_reissue_plan(certificate_ids=ids).unchanged == 3
 
 
 def test_reissue_refuses_what_it_cannot_reissue_and_writes_nothing(run_on_commit):
@@ -457,3 +457,157 @@ def test_a_name_cannot_reorder_or_break_the_verify_page_or_the_email(client, run
     assert "\u202e" not in page and f"<bdi>{name}</bdi>" in page
     [message] = mailoutbox
     assert "\u202e" not in message.to[0] and "\n" not in message.to[0] and message.bcc == []
+
+
+def test_a_suspension_before_the_first_email_holds_it_back_and_reinstating_sends_it(run_on_commit, mailoutbox):
+    certificate = rendered_certificate()
+    lifecycle.certificate_suspend(certificate_id=certificate.pk, by=None, reason="completion disputed")
+    assert emailing.certificate_email(certificate_id=certificate.pk) is False
+    certificate.refresh_from_db()
+    assert certificate.pipeline_state == Pipeline.RENDERED and mailoutbox == []
+    with run_on_commit():
+        lifecycle.certificate_reinstate(certificate_id=certificate.pk, by=None, reason="dispute closed")
+    certificate.refresh_from_db()
+    assert certificate.pipeline_state == Pipeline.EMAILED and len(mailoutbox) == 1
+
+
+def test_a_suspension_while_the_email_waits_to_retry_does_not_fail_it_for_good(run_on_commit, mailoutbox):
+    certificate = rendered_certificate()
+    version = certificate.current_version
+    delivery = Delivery.objects.create(composer="certificate", reference=str(version.pk), recipient="a@example.com")
+    lifecycle.certificate_suspend(certificate_id=certificate.pk, by=None, reason="under review")
+    from delivery.services import delivery_send
+
+    assert delivery_send(delivery_id=delivery.pk) is False
+    certificate.refresh_from_db()
+    assert certificate.pipeline_state == Pipeline.RENDERED  # not "delivery failed": nothing is wrong with it
+    with run_on_commit():
+        lifecycle.certificate_reinstate(certificate_id=certificate.pk, by=None, reason="fine")
+    certificate.refresh_from_db()
+    assert certificate.pipeline_state == Pipeline.EMAILED and len(mailoutbox) == 1
+
+
+def test_only_what_is_printed_counts_for_a_reissue(run_on_commit):
+    certificate = issued_certificate(run_on_commit)  # completion family: the score is not printed
+    enrollment = certificate.enrollment
+    enrollment.completed_at = enrollment.completed_at - timedelta(days=3)
+    enrollment.score = 88
+    enrollment.save()
+    assert reissue(run_on_commit, certificate, reason="course_correction") is None
+    assert lifecycle.certificates_reissue_plan(certificate_ids=[certificate.pk]).unchanged == 1
+
+
+def test_a_bounced_first_email_goes_out_again_once_the_address_is_fixed(run_on_commit, mailoutbox, settings):
+    from delivery.services import delivery_record_tracking
+
+    certificate = issued_certificate(run_on_commit, email="ada@typo.example")
+    delivery = Delivery.objects.get()
+    delivery_record_tracking(
+        event_type="bounced", recipient="ada@typo.example", event_id="b1", metadata={"delivery_id": str(delivery.pk)}
+    )
+    certificate.refresh_from_db()
+    assert certificate.pipeline_state == Pipeline.DELIVERY_FAILED and "bounced" in certificate.state_reason
+    correct_address = certificate.enrollment.learner
+    with run_on_commit():
+        learner_update_details(
+            learner_id=correct_address.pk, email="ada@right.example", full_name=correct_address.full_name
+        )
+    certificate.refresh_from_db()
+    assert certificate.pipeline_state == Pipeline.EMAILED
+    assert [m.to[0].split("<")[1] for m in mailoutbox] == ["ada@typo.example>", "ada@right.example>"]
+    assert mailoutbox[1].subject.startswith("Your certificate for")  # the certificate itself, not a notice
+
+
+def test_a_late_email_of_an_old_version_does_not_stand_in_for_the_new_one(run_on_commit, mailoutbox):
+    certificate = issued_certificate(run_on_commit, full_name="Jon Smiht")
+    old = certificate.current_version
+    correct_name(run_on_commit, certificate, "Jon Smith")
+    with mock.patch.object(rendering, "enqueue_after_commit"):  # v2 rendered, its notice not sent yet
+        reissue(run_on_commit, certificate, reason="name_correction")
+    emailing.certificate_record_delivery(
+        reference=str(old.pk), purpose="resend", recipient="x@example.com", sent=True, reason=""
+    )
+    certificate.refresh_from_db()
+    assert certificate.pipeline_state == Pipeline.RENDERED
+    assert emailing.certificate_email(certificate_id=certificate.pk) is True
+    assert mailoutbox[-1].subject.startswith("Your corrected certificate")
+
+
+def test_an_email_that_cannot_be_built_fails_at_once_with_the_reason(run_on_commit, mailoutbox):
+    certificate = rendered_certificate()
+    certificate.current_version.pdf.storage.delete(certificate.current_version.pdf.name)
+    assert emailing.certificate_email(certificate_id=certificate.pk) is False
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.FAILED and "could not build the message" in delivery.last_error
+
+
+def test_an_expired_certificate_says_so_and_its_pdf_is_not_served_as_valid(run_on_commit, client):
+    certificate = issued_certificate(run_on_commit, course=CourseFactory(validity_months=12))
+    with time_machine.travel(timezone.now() + timedelta(days=400)):
+        page = client.get(reverse("verification:detail", args=[certificate.display_code])).content.decode()
+        assert "Expired" in page and "Valid" not in page
+        assert client.get(reverse("verification:pdf", args=[certificate.display_code])).status_code == 404
+    assert "valid until" in client.get(reverse("verification:detail", args=[certificate.display_code])).content.decode()
+
+
+def test_the_learner_sees_why_a_review_rejected_it_and_that_a_held_one_waits(run_on_commit, client, staff):
+    learner = LearnerFactory(user=UserFactory())
+    rejected = issued_certificate(
+        run_on_commit, learner=learner, course=CourseFactory(manual_review=True, title="Ethics")
+    )
+    waiting = issued_certificate(run_on_commit, learner=learner, course=CourseFactory(manual_review=True, title="Law"))
+    issuance.certificate_reject(certificate_id=rejected.pk, by=staff, reason="final essay missing")
+    client.force_login(learner.user)
+    page = client.get(reverse("dashboard:home")).content.decode()
+    assert "final essay missing" in page and "Not issued" in page and "Waiting for review" in page
+    for held in (rejected, waiting):
+        assert client.get(reverse("dashboard:download", args=[held.pk])).status_code == 404
+        assert client.post(reverse("dashboard:email_again", args=[held.pk])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("setup", "call", "error"),
+    [
+        (
+            "held",
+            lambda c, u: lifecycle.certificate_revoke(certificate_id=c.pk, by=u, reason="x"),
+            CertificateNotIssued,
+        ),
+        (
+            "held",
+            lambda c, u: lifecycle.certificate_suspend(certificate_id=c.pk, by=u, reason="x"),
+            CertificateNotIssued,
+        ),
+        ("emailed", lambda c, u: lifecycle.certificate_reinstate(certificate_id=c.pk, by=u), Exception),
+        ("emailed", lambda c, u: lifecycle.certificate_unrevoke(certificate_id=c.pk, by=u, reason="x"), Exception),
+        (
+            "emailed",
+            lambda c, u: issuance.certificate_reject(certificate_id=c.pk, by=u, reason="x"),
+            CertificateNotHeld,
+        ),
+        ("emailed", lambda c, u: issuance.certificate_approve(certificate_id=c.pk, by=u), CertificateNotHeld),
+        (
+            "held",
+            lambda c, u: lifecycle.certificate_reissue(certificate_id=c.pk, reason="name_correction"),
+            CertificateNotReissuable,
+        ),
+    ],
+)
+def test_services_refuse_a_certificate_in_the_wrong_state_and_write_nothing(
+    run_on_commit, admin_user, setup, call, error
+):
+    certificate = issued_certificate(run_on_commit, **({"email": "broken"} if setup == "held" else {}))
+    assert certificate.pipeline_state == setup
+    before = (
+        Certificate.objects.values().get(pk=certificate.pk),
+        CertificateEvent.objects.count(),
+        CertificateVersion.objects.count(),
+    )
+    with pytest.raises(error):
+        call(certificate, admin_user)
+    after = (
+        Certificate.objects.values().get(pk=certificate.pk),
+        CertificateEvent.objects.count(),
+        CertificateVersion.objects.count(),
+    )
+    assert after == before

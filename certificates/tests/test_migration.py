@@ -53,8 +53,14 @@ def migrate(database_url: str, *targets: str) -> None:
 
 
 def fixture_database(tmp_path: Path) -> Path:
+    """The seeded database, plus one held certificate that staff revoked (the old code allowed it)."""
     path = tmp_path / "seeded.sqlite3"
     path.write_bytes(gzip.decompress(FIXTURE.read_bytes()))
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "UPDATE certificates_certificate SET status = 'revoked', status_reason = 'mistake', revoked_at = updated_at"
+            " WHERE id = (SELECT MIN(id) FROM certificates_certificate WHERE status = 'held')"
+        )
     return path
 
 
@@ -70,13 +76,17 @@ def check(old: dict, new_certificates: list, new_deliveries: list, old_deliverie
         if status == "held":
             assert (pipeline, number) == ("held", None) and state_reason == reason
             continue
+        if status == "revoked" and reason == "mistake":  # revoked while held: still private, not issued
+            assert (pipeline, credential, number) == ("held", "active", None)
+            assert state_reason.startswith("revoked while held: mistake")
+            continue
         assert (number, bool(current), new_pdf, new_sha, new_png, name) == (1, True, pdf, sha, preview, holder)
         assert pipeline in ("issued", "rendered", "emailed", "delivery_failed")
         if status == "revoked":
             assert (credential, credential_reason) == ("revoked", reason) and pipeline == "emailed"
         else:
             assert credential == "active" and pipeline == status
-    assert statuses == {"held": 21, "emailed": 26, "revoked": 1, "delivery_failed": 1, "rendered": 1}
+    assert statuses == {"held": 20, "emailed": 26, "revoked": 2, "delivery_failed": 1, "rendered": 1}
     assert sorted(new_deliveries) == sorted(old_deliveries)  # same ids: the Message-IDs stay the same
 
 

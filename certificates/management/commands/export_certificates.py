@@ -38,8 +38,11 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="File to write (default: standard output).")
 
     def handle(self, *args, course=None, output=None, **options):
-        if course and course_by_key(course) is None:
-            raise CommandError(f"unknown course {course!r}")
+        if course:
+            found = course_by_key(course)
+            if found is None:
+                raise CommandError(f"unknown course {course!r}")
+            course = found.slug
         handle = open(output, "w", newline="", encoding="utf-8") if output else self.stdout
         try:
             writer = csv.writer(handle)

@@ -4,7 +4,7 @@ from django.db import transaction
 from certificates import codes
 from certificates.models import VersionReason
 from certificates.selectors import certificate_ids_for_reissue
-from certificates.services.lifecycle import certificates_reissue_in_background, certificates_reissue_would_change
+from certificates.services.lifecycle import certificates_reissue_in_background, certificates_reissue_plan
 from courses.selectors import course_by_key
 
 
@@ -45,11 +45,14 @@ class Command(BaseCommand):
         ids, missing = certificate_ids_for_reissue(course_slug=course_slug, wanted_codes=wanted)
         for canonical in missing:
             self.stderr.write(f"{codes.display(canonical)}: no issued certificate with this code")
-        changing = certificates_reissue_would_change(certificate_ids=ids)
+        plan = certificates_reissue_plan(certificate_ids=ids)
+        changing = plan.changing
+        for canonical, why in plan.refused:
+            self.stderr.write(f"{codes.display(canonical)}: cannot be reissued: {why}")
         verb = "would get" if dry_run else "will get"
         self.stdout.write(
-            f"{len(ids)} certificates checked: {len(changing)} {verb} a new version, "
-            f"{len(ids) - len(changing)} unchanged."
+            f"{len(ids)} certificates checked: {len(changing)} {verb} a new version, {plan.unchanged} unchanged"
+            + (f", {len(plan.refused)} cannot be reissued." if plan.refused else ".")
         )
         if not dry_run and changing:
             with transaction.atomic():
