@@ -10,6 +10,16 @@ def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits count in the cache: each test starts with none spent."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def run_on_commit(django_capture_on_commit_callbacks):
     """Run after-commit hand-offs (and django-q2 tasks, which are inline in tests) as they would run."""

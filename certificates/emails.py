@@ -84,11 +84,14 @@ def build_certificate_email(
     reply_to: str = "",
     paragraph: str = "",
     reissue: bool = False,
+    personal_link: str = "",
 ) -> EmailMultiAlternatives:
     """The message telling a learner their certificate (or its corrected version) is ready, PDF attached.
 
     ``certificate`` is the version being sent: what it says comes from that version's snapshot.
+    ``personal_link`` signs the learner in and opens their dashboard (made when the email is sent).
     """
+    dashboard = settings.SITE_URL + reverse("dashboard:home")
     holder = single_line(certificate.holder_name)
     context = {
         "certificate": certificate,
@@ -99,8 +102,8 @@ def build_certificate_email(
         "custom_fields": [(single_line(label), single_line(value)) for label, value in certificate.custom_fields],
         "paragraph": paragraph.strip(),
         "verify_url": certificate.verify_url,
-        "dashboard_url": settings.SITE_URL + reverse("dashboard:home"),
-        "download_url": settings.SITE_URL + reverse("dashboard:download", args=[certificate.certificate_id]),
+        "dashboard_url": personal_link or dashboard,
+        "download_url": personal_link or dashboard,
         "reissue": reissue,
         "linkedin_url": linkedin_add_to_profile_url(certificate),
         "linkedin_share_url": linkedin_share_url(certificate),

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, QuerySet
 
+from courses import rules
+from courses.models import IssuanceRule
 from delivery.models import DeliveryStatus
 from delivery.selectors import deliveries_for
+from learners.models import Enrollment, Learner
 
 from . import codes
 from .emails import COMPOSER
-from .models import ISSUED_STATES, Certificate, CertificateEvent, CertificateVersion, Credential, Pipeline
+from .models import (
+    ISSUED_STATES,
+    RENDERED_STATES,
+    Case,
+    CaseKind,
+    Certificate,
+    CertificateEvent,
+    CertificateVersion,
+    Credential,
+    Pipeline,
+)
 
 
 def _with_current_version(queryset: QuerySet[Certificate]) -> QuerySet[Certificate]:
@@ -71,6 +85,144 @@ def certificate_downloadable_version(*, user, certificate_id: int) -> Certificat
         return None
     version = certificate.current_version
     return version if version is not None and version.pdf else None
+
+
+def certificate_version_for_user(*, user, certificate_id: int, number: int) -> CertificateVersion | None:
+    """One version (current or superseded) of the user's own certificate, with its PDF; none when revoked."""
+    return (
+        CertificateVersion.objects.select_related("certificate")
+        .filter(
+            certificate_id=certificate_id,
+            number=number,
+            certificate__enrollment__learner__user=user,
+            certificate__pipeline_state__in=ISSUED_STATES,
+        )
+        .exclude(certificate__credential_state=Credential.REVOKED)
+        .exclude(pdf="")
+        .first()
+    )
+
+
+@dataclass
+class DashboardEntry:
+    """One course of the learner's, as the dashboard shows it."""
+
+    enrollment: Enrollment
+    certificate: Certificate | None
+    current: CertificateVersion | None = None
+    earlier: list[CertificateVersion] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+    status: str = ""  # valid / suspended / revoked / expired / preparing / review / rejected / not_eligible
+    explanation: str = ""
+
+    @property
+    def course(self):
+        return self.enrollment.course
+
+    @property
+    def downloadable(self) -> bool:
+        return self.current is not None and bool(self.current.pdf) and self.status in ("valid", "suspended", "expired")
+
+    @property
+    def can_dispute(self) -> bool:
+        return self.certificate is None or not self.certificate.is_public
+
+    @property
+    def live_cases(self) -> list[Case]:
+        return [case for case in self.cases if case.is_live]
+
+
+def _status(enrollment: Enrollment, certificate: Certificate | None) -> tuple[str, str]:
+    course = enrollment.course
+    if certificate is None or certificate.pipeline_state == Pipeline.HELD:
+        if (
+            certificate is not None
+            and certificate.approved_at is None
+            and course.issuance_rule == IssuanceRule.MANUAL_REVIEW
+        ):
+            return "review", f"Waiting for review by {course.organisation.name} staff."
+        if certificate is not None:
+            return "preparing", "Being prepared: staff are checking a detail first. You do not need to do anything."
+        explanation = rules.explain_to_learner(
+            rule=course.issuance_rule,
+            threshold=course.threshold,
+            completed=enrollment.completed_at is not None,
+            score=enrollment.score,
+            attendance=enrollment.attendance,
+        )
+        if course.issuance_rule == IssuanceRule.MANUAL_REVIEW and enrollment.completed_at is not None:
+            return "review", f"Waiting for review by {course.organisation.name} staff."
+        if explanation:
+            return "not_eligible", explanation
+        return "preparing", "Being prepared: it appears here within minutes."
+    if certificate.pipeline_state == Pipeline.REJECTED:
+        return "rejected", certificate.state_reason
+    if certificate.credential_state == Credential.REVOKED:
+        return "revoked", certificate.credential_reason
+    if certificate.credential_state == Credential.SUSPENDED:
+        return "suspended", certificate.credential_reason
+    if certificate.is_expired:
+        return "expired", ""
+    if certificate.pipeline_state not in RENDERED_STATES:
+        return "preparing", "Being prepared: your PDF is ready in a minute."
+    return "valid", ""
+
+
+@dataclass
+class Dashboard:
+    learner: Learner | None
+    entries: list[DashboardEntry] = field(default_factory=list)
+    address_changes: list[Case] = field(default_factory=list)  # requests not about one course
+
+    @property
+    def pending_address_change(self) -> Case | None:
+        return next((case for case in self.address_changes if case.is_live), None)
+
+
+def dashboard_for_user(user) -> Dashboard:
+    """Everything a learner's dashboard shows, newest first, in a fixed number of queries: their
+    courses, each with its certificate, every version, and their requests."""
+    learner = Learner.objects.filter(user=user).first() if getattr(user, "pk", None) else None
+    if learner is None:
+        return Dashboard(learner=None)
+    versions = CertificateVersion.objects.order_by("-number")
+    enrollments = (
+        Enrollment.objects.filter(learner=learner)
+        .select_related("course__organisation", "certificate")
+        .prefetch_related(Prefetch("certificate__versions", queryset=versions, to_attr="all_versions"))
+        .order_by("-completed_at", "-pk")
+    )
+    cases = list(Case.objects.filter(learner=learner).order_by("-created_at", "-pk"))
+    entries = []
+    for enrollment in enrollments:
+        certificate = getattr(enrollment, "certificate", None)
+        entry = DashboardEntry(enrollment=enrollment, certificate=certificate)
+        if certificate is not None:
+            all_versions = getattr(certificate, "all_versions", [])
+            entry.current = next((v for v in all_versions if v.is_current), None)
+            entry.earlier = [v for v in all_versions if not v.is_current]
+            by_number = {v.number: v for v in all_versions}
+            for old in entry.earlier:  # why it was replaced: the reason of the version after it
+                newer = by_number.get(old.number + 1)
+                old.replaced_because = newer.get_reason_display().lower() if newer else ""
+                old.replaced_note = newer.note if newer else ""
+        entry.cases = [
+            case
+            for case in cases
+            if case.enrollment_id == enrollment.pk
+            or (certificate is not None and case.certificate_id == certificate.pk)
+        ]
+        entry.status, entry.explanation = _status(enrollment, certificate)
+        entries.append(entry)
+    entries.sort(key=_newest_first, reverse=True)
+    address_changes = [case for case in cases if case.kind == CaseKind.EMAIL_CHANGE][:3]
+    return Dashboard(learner=learner, entries=entries, address_changes=address_changes)
+
+
+def _newest_first(entry: DashboardEntry):
+    if entry.certificate is not None and entry.certificate.issued_at is not None:
+        return entry.certificate.issued_at
+    return entry.enrollment.completed_at or entry.enrollment.created_at
 
 
 EXPORT_CHUNK = 2000

@@ -4,12 +4,18 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from delivery.views import anymail_webhooks
+from learners import views as sign_in_views
 from learners.api import lms_completions
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="verification:lookup", permanent=False)),
+    # Staff password attempts are rate-limited here, before Django's admin login sees them.
+    path("admin/login/", sign_in_views.admin_login),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", sign_in_views.sign_in, name="login"),
+    path("accounts/login/sent/", sign_in_views.sign_in_sent, name="sign_in_sent"),
+    path("accounts/link/", sign_in_views.sign_in_link, name="sign_in_link"),
+    path("accounts/password/", sign_in_views.password_login, name="password_login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("dashboard/", include("certificates.urls")),
     path("verify/", include("verification.urls")),

@@ -50,3 +50,28 @@ def evaluate(
             return Decision(Outcome.ELIGIBLE, f"{label} {_pct(value)} meets {_pct(threshold)}")
         return Decision(Outcome.NOT_ELIGIBLE, f"{label} {_pct(value)} below {_pct(threshold)}")
     raise ValueError(f"unknown issuance rule {rule!r}")
+
+
+def explain_to_learner(
+    *,
+    rule: str,
+    threshold: Decimal | None,
+    completed: bool,
+    score: Decimal | None,
+    attendance: Decimal | None,
+) -> str:
+    """Why a completion has no certificate, in words a learner understands ("your score was 58%, the
+    course needs 70%"); '' when the rule would issue one."""
+    if not completed:
+        return "The course has not reported that you completed it yet."
+    if rule == IssuanceRule.MANUAL_REVIEW:
+        return "This course's staff review each completion before a certificate is issued."
+    if rule in (IssuanceRule.MIN_SCORE, IssuanceRule.ATTENDANCE):
+        label, value = ("score", score) if rule == IssuanceRule.MIN_SCORE else ("attendance", attendance)
+        if threshold is None:
+            return "This course's staff review each completion before a certificate is issued."
+        if value is None:
+            return f"The course has not reported your {label} yet; it needs {_pct(threshold)}%."
+        if value < threshold:
+            return f"Your {label} was {_pct(value)}%; the course needs {_pct(threshold)}%."
+    return ""

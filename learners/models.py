@@ -1,3 +1,4 @@
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -17,6 +18,14 @@ class Learner(models.Model):
     preferred_name = models.CharField(
         max_length=300, blank=True, help_text="Printed on certificates instead of the full name when set."
     )
+    # Ours, never the LMS's: a name correction the learner asked for and staff approved. The LMS
+    # keeps sending its own names, and those must not undo the correction.
+    approved_name = models.CharField(
+        max_length=300, blank=True, help_text="A corrected name staff approved; printed instead of the LMS's names."
+    )
+    # The LMS address a learner replaced with one they confirmed: the LMS sending it again (it still
+    # has it) does not undo their change; a different address from the LMS does win.
+    email_replaced = models.CharField(max_length=254, blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="learner"
     )
@@ -33,7 +42,7 @@ class Learner(models.Model):
     @property
     def certificate_name(self) -> str:
         """The name printed on certificates."""
-        return (self.preferred_name or self.full_name).strip()
+        return (self.approved_name or self.preferred_name or self.full_name).strip()
 
 
 class CompletionSource(models.TextChoices):
@@ -41,6 +50,7 @@ class CompletionSource(models.TextChoices):
     DEMO = "demo", "Demo data"
     WEBHOOK = "webhook", "LMS webhook"
     CSV = "csv", "CSV import"
+    LEARNER = "learner", "The learner"
 
 
 class Decision(models.TextChoices):
@@ -121,3 +131,37 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return self.webhook_id
+
+
+class SignInKind(models.TextChoices):
+    LINK_REQUESTED = "link_requested", "Sign-in link requested"
+    LINK_SENT = "link_sent", "Sign-in link sent"
+    LINK_REFUSED = "link_refused", "Sign-in link refused (rate limit)"
+    LINK_INVALID = "link_invalid", "Used, expired or forged link"
+    SIGNED_IN = "signed_in", "Signed in"
+    SIGNED_OUT = "signed_out", "Signed out"
+    FAILED = "failed", "Wrong password"
+    LOCKED_OUT = "locked_out", "Password attempts refused (rate limit)"
+
+
+class SignInEvent(models.Model):
+    """Who signed in or out, how, from where; append-only (a database trigger refuses changes)."""
+
+    kind = models.CharField(max_length=20, choices=SignInKind.choices)
+    method = models.CharField(max_length=20, blank=True)  # link / email_link / password
+    # PROTECT: an audited account is deactivated, never deleted (the log cannot be rewritten).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    learner = models.ForeignKey(Learner, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    username = models.CharField(max_length=150, blank=True, help_text="The username tried, for wrong passwords.")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        triggers = [pgtrigger.Protect(name="sign_in_events_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.user or self.username or ''}".strip()

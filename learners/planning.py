@@ -35,6 +35,8 @@ class LearnerDetails:
     email: str = ""
     full_name: str = ""
     preferred_name: str = ""
+    #: Stored only: the LMS address the learner replaced with one they confirmed (see plan_learner).
+    email_replaced: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,9 @@ def plan_learner(
     changes = {
         name: value for name, value in values.items() if getattr(stored, name) != value and (value or not keep_blank)
     }
+    if stored.email_replaced and changes.get("email", "").lower() == stored.email_replaced.lower():
+        # The LMS still has the address the learner replaced: theirs stands until the LMS sends a new one.
+        del changes["email"]
     email_change = (stored.email, changes["email"]) if "email" in changes else None
     return LearnerPlan(external_id=external_id, create=False, changes=changes, email_change=email_change)
 

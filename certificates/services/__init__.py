@@ -5,5 +5,6 @@
 - ``rendering``: PDF and PNG of a version
 - ``emailing``: first sends, reissue notices, resends (through the delivery app)
 - ``lifecycle``: revoke / un-revoke, suspend / reinstate, reissue one or thousands
+- ``cases``: learners' requests (name correction, dispute, new address, resend) and their decisions
 - ``sweep``: re-nudge stuck work
 """

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from delivery.errors import DoNotSend
@@ -20,6 +21,7 @@ from delivery.models import Delivery, DeliveryStatus
 from delivery.selectors import address_suppression, deliveries_for, delivery_pending, requests_since
 from delivery.services import delivery_repoint, delivery_request, delivery_send
 from learners.models import Learner
+from learners.services.accounts import EMAIL_LINK_SCOPE, sign_in_url
 
 from ..emails import COMPOSER, FIRST_SEND, REISSUE_NOTICE, RESEND, build_certificate_email
 from ..errors import RESEND_LIMIT, AddressSuppressed, ResendLimitReached
@@ -50,6 +52,11 @@ def compose(delivery: Delivery):
     with version.pdf.open("rb") as handle:
         data = handle.read()
     course = certificate.enrollment.course
+    link = sign_in_url(
+        learner_id=certificate.enrollment.learner_id,
+        scope=EMAIL_LINK_SCOPE,
+        next_path=f"{reverse('dashboard:home')}#certificate-{certificate.pk}",
+    )
     return build_certificate_email(
         version,
         data,
@@ -57,6 +64,7 @@ def compose(delivery: Delivery):
         reply_to=course.organisation.reply_to_email,
         paragraph=course.email_paragraph,
         reissue=delivery.purpose == REISSUE_NOTICE,
+        personal_link=link,
     )
 
 

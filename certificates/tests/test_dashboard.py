@@ -10,9 +10,11 @@ from learners.tests.factories import LearnerFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_dashboard_requires_login(client):
+def test_signed_out_dashboard_asks_for_a_sign_in_link(client):
     response = client.get(reverse("dashboard:home"))
-    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    assert response.status_code == 200
+    assert 'name="email"' in response.content.decode() and "My certificates" not in response.content.decode()
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
 
 
 def test_learner_sees_and_downloads_own_certificates_only(client, run_on_commit):

@@ -111,8 +111,11 @@ def test_the_email_that_arrives_over_smtp_is_personal_and_complete(smtp_server, 
         ):
             assert fact in body, fact
         assert certificate.verify_url in body
-        assert settings.SITE_URL + reverse("dashboard:download", args=[certificate.pk]) in body
+        # A personal link that signs the learner in (after a button press) and opens their dashboard.
+        assert settings.SITE_URL + reverse("sign_in_link") + "?sesame=" in body
     links = set(re.findall(r'href="([^"]+)"', html))
+    [personal] = {link.replace("&amp;", "&") for link in links if "/accounts/link/" in link}
+    assert parse_qs(urlparse(personal).query)["next"] == [f"{reverse('dashboard:home')}#certificate-{certificate.pk}"]
     linkedin = next(urlparse(link.replace("&amp;", "&")) for link in links if "profile/add" in link)
     params = {k: v[0] for k, v in parse_qs(linkedin.query).items()}
     assert params == {

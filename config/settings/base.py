@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django_q",
     "anymail",
     "pgtrigger",
+    "django_ratelimit",
     "courses",
     "learners",
     "delivery",
@@ -90,6 +91,27 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
+# Staff sign in with a password; learners by an emailed link (django-sesame: signed tokens, nothing
+# stored). docs/SIGN_IN.md explains the rules and their trade-offs.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "sesame.backends.ModelBackend"]
+#: Single use: a token is bound to the user's last sign-in, so signing in burns every link sent before.
+SESAME_ONE_TIME = True
+#: A change of address voids the links sent to the old one.
+SESAME_INVALIDATE_ON_EMAIL_CHANGE = True
+#: The sign-in link asked for on the site lives this long, in seconds (at most 15 minutes).
+SIGN_IN_LINK_MAX_AGE = min(env.int("SIGN_IN_LINK_MAX_AGE", default=15 * 60), 15 * 60)
+#: The personal link in every certificate email lives this long, in seconds (days: see docs/SIGN_IN.md).
+EMAIL_LINK_MAX_AGE = env.int("EMAIL_LINK_MAX_AGE", default=14 * 24 * 3600)
+# Timestamps on, checked against each link's own lifetime; the longest is the default.
+SESAME_MAX_AGE = max(SIGN_IN_LINK_MAX_AGE, EMAIL_LINK_MAX_AGE)
+#: Rate limits (django-ratelimit: count/period, e.g. "5/h", "10/15m"), counted in the cache.
+SIGN_IN_LINKS_PER_ADDRESS = env("SIGN_IN_LINKS_PER_ADDRESS", default="5/h")
+SIGN_IN_LINKS_PER_IP = env("SIGN_IN_LINKS_PER_IP", default="30/h")
+PASSWORD_TRIES_PER_USERNAME = env("PASSWORD_TRIES_PER_USERNAME", default="5/15m")
+PASSWORD_TRIES_PER_IP = env("PASSWORD_TRIES_PER_IP", default="20/15m")
+#: Where the client's address is: REMOTE_ADDR, or behind one trusted proxy a header it sets.
+RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
+RATELIMIT_VIEW = "learners.views.rate_limited"
 
 # --- I18n ---------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -146,6 +168,15 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# --- Cache: rate limits are counted here, so every web process must share it (Redis) -------------
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:  # the embedded default runs one web process, which this cache serves well
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# django-ratelimit knows Django's own Redis cache as "unsupported" and local memory as unshared;
+# learners.checks says what matters instead: production must count in a shared cache (Redis).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # --- LMS ingestion ------------------------------------------------------------------------------
 #: Standard Webhooks secrets ("whsec_..."), comma-separated; several at once while rotating.

@@ -4,6 +4,7 @@
 - ``completions``: one completion record (webhook, admin, an import row on the slow path)
 - ``imports``: CSV exports in bulk, and the nightly drop folder
 - ``lms_webhook``: LMS webhook events, recorded once
+- ``accounts``: the site user a learner signs in as, sign-in links, confirmed address changes
 
 What changes for a record is decided by the pure ``learners.planning``, shared by all of them.
 """
@@ -19,6 +20,18 @@ from ..planning import (
     MISSING_NAME,
     UNCHANGED,
     UPDATED,
+)
+from .accounts import (
+    learner_approve_name,
+    learner_change_email,
+    learner_for_user,
+    learner_user,
+    sign_in_link_request,
+    sign_in_link_send,
+    sign_in_record,
+    sign_in_token_check,
+    sign_in_url,
+    sign_in_with_token,
 )
 from .completions import (
     IngestResult,
@@ -64,7 +77,17 @@ __all__ = [
     "enrollment_record_completion",
     "enrollment_record_decision",
     "enrollments_mark_nudged",
+    "learner_approve_name",
+    "learner_change_email",
+    "learner_for_user",
     "learner_link_user",
+    "learner_user",
+    "sign_in_link_request",
+    "sign_in_link_send",
+    "sign_in_record",
+    "sign_in_token_check",
+    "sign_in_url",
+    "sign_in_with_token",
     "learner_update_details",
     "learner_upsert",
     "webhook_completion_receive",

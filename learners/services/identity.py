@@ -76,7 +76,12 @@ def learner_link_user(*, learner_id: int, user_id: int | None) -> None:
 def details_of(learner: Learner | None) -> LearnerDetails | None:
     if learner is None:
         return None
-    return LearnerDetails(email=learner.email, full_name=learner.full_name, preferred_name=learner.preferred_name)
+    return LearnerDetails(
+        email=learner.email,
+        full_name=learner.full_name,
+        preferred_name=learner.preferred_name,
+        email_replaced=learner.email_replaced,
+    )
 
 
 def learner_apply(learner: Learner, plan: LearnerPlan, *, source: str) -> None:

@@ -1,0 +1,45 @@
+"""Certificates and their versions (``certificate``), learners' requests (``cases``), and what the
+worker supervisor remembers (``watchdog``)."""
+
+from .cases import CLOSED_CASE_STATES, LIVE_CASE_STATES, Case, CaseEvent, CaseKind, CaseState
+from .certificate import (
+    ISSUED_STATES,
+    RENDERED_STATES,
+    SNAPSHOT_FIELDS,
+    Certificate,
+    CertificateEvent,
+    CertificateQuerySet,
+    CertificateVersion,
+    Credential,
+    Pipeline,
+    VersionQuerySet,
+    VersionReason,
+    pdf_upload_to,
+    preview_upload_to,
+)
+from .watchdog import StallAction, WorkerHeartbeat, WorkerStall
+
+__all__ = [
+    "CLOSED_CASE_STATES",
+    "ISSUED_STATES",
+    "LIVE_CASE_STATES",
+    "RENDERED_STATES",
+    "SNAPSHOT_FIELDS",
+    "Case",
+    "CaseEvent",
+    "CaseKind",
+    "CaseState",
+    "Certificate",
+    "CertificateEvent",
+    "CertificateQuerySet",
+    "CertificateVersion",
+    "Credential",
+    "Pipeline",
+    "StallAction",
+    "VersionQuerySet",
+    "VersionReason",
+    "WorkerHeartbeat",
+    "WorkerStall",
+    "pdf_upload_to",
+    "preview_upload_to",
+]
