@@ -197,4 +197,7 @@ class CertificateEventAdmin(admin.ModelAdmin):
         return False
 
 
-from . import admin_watchdog  # noqa: E402, F401  (watchdog pages live in their own module)
+from . import (
+    admin_cases,  # noqa: E402, F401  (learners' requests live in their own module)
+    admin_watchdog,  # noqa: E402, F401  (watchdog pages live in their own module)
+)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from . import services
-from .models import CompletionSource, Enrollment, Learner, LearnerEmailChange, WebhookEvent
+from .models import CompletionSource, Enrollment, Learner, LearnerEmailChange, SignInEvent, WebhookEvent
 
 
 class LearnerEmailChangeInline(admin.TabularInline):
@@ -91,4 +91,23 @@ class WebhookEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SignInEvent)
+class SignInEventAdmin(admin.ModelAdmin):
+    """The sign-in audit: read-only (the database refuses changes to it on PostgreSQL)."""
+
+    list_display = ["created_at", "kind", "method", "user", "username", "ip"]
+    list_filter = ["kind", "method"]
+    search_fields = ["user__username", "user__email", "username", "ip"]
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

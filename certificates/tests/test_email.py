@@ -332,6 +332,15 @@ def test_html_email_fits_a_375px_phone_in_light_and_dark_mode(tmp_path):
                     "a.primary, a.secondary", "els => els.map(e => e.getBoundingClientRect().height)"
                 )
                 assert len(heights) == 4 and min(heights) >= 44
+                # Labels ("Instructor", "Cohort") never break mid-word beside a long value.
+                labels = page.eval_on_selector_all(
+                    "td.label",
+                    "els => els.map(e => [e.textContent, e.getClientRects().length, e.scrollWidth <= e.clientWidth, e.getBoundingClientRect().height])",
+                )
+                assert labels and all(fits and height < 30 for _, _, fits, height in labels), labels
+                if scheme == "dark":  # footer links readable on the dark card
+                    colours = page.eval_on_selector_all("a.accent", "els => els.map(e => getComputedStyle(e).color)")
+                    assert colours and set(colours) == {"rgb(138, 180, 248)"}, colours
                 page.screenshot(path=str(tmp_path / f"email-{scheme}.png"), full_page=True)
                 page.close()
         finally:
