@@ -197,7 +197,5 @@ class CertificateEventAdmin(admin.ModelAdmin):
         return False
 
 
-from . import (
-    admin_cases,  # noqa: E402, F401  (learners' requests live in their own module)
-    admin_watchdog,  # noqa: E402, F401  (watchdog pages live in their own module)
-)
+# Learners' requests and the watchdog's pages live in modules of their own.
+from . import admin_cases, admin_watchdog  # noqa: E402, F401

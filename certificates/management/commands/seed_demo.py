@@ -200,9 +200,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  Admin:      {site}{reverse('admin:index')}  (user {staff.username}, {self._said(password, staff_new)})"
         )
+        demo_learner = Learner.objects.filter(user=learner_user).first()
         self.stdout.write(
-            f"  Dashboard:  {site}{reverse('dashboard:home')}"
-            f"  (user {learner_user.username}, {self._said(password, learner_new)})"
+            f"  Dashboard:  {site}{reverse('dashboard:home')}  (ask for a sign-in link for "
+            f"{demo_learner.email if demo_learner else 'a learner'}: the email lands with the others below;"
+            f" or user {learner_user.username} at {site}{reverse('password_login')},"
+            f" {self._said(password, learner_new)})"
         )
         if certificate is not None:
             self.stdout.write(f"  Verify:     {certificate.verify_url}")
