@@ -42,6 +42,10 @@ class AddressSuppressed(CertificateError, ValueError):
     pass
 
 
+class InvalidAddress(CertificateError, ValueError):
+    pass
+
+
 NOT_HELD = "only a held certificate can be approved or rejected"
 ALREADY_REVOKED = "this certificate is already revoked"
 NOT_ISSUED = "this certificate was never issued: there is nothing to revoke or suspend"

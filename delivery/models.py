@@ -16,10 +16,30 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-#: Purposes that are sent once per reference; anything else (a resend) is its own request each time.
-ONCE_PER_REFERENCE = ("first_send", "reissue_notice")
+#: Purposes that are sent once per reference (a certificate's first email or notice, a request's answer);
+#: anything else (a resend) is its own request each time.
+ONCE_PER_REFERENCE = ("first_send", "reissue_notice", "case_decided")
 #: ESP verdicts that mean a sent message never arrived: it does not count as delivered.
 DEAD = ("bounced", "rejected")
+
+
+#: What the ESP reported that staff must act on (the address is suppressed until it is corrected).
+PROBLEM_TRACKING = ("bounced", "complained", "rejected")
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def problems(self) -> "DeliveryQuerySet":
+        """Failed, bounced or complained deliveries that nothing later replaced (no newer email for the
+        same thing is on its way or arrived): the delivery-problems queue."""
+        replaced = Delivery.objects.filter(
+            composer=models.OuterRef("composer"),
+            reference=models.OuterRef("reference"),
+            created_at__gt=models.OuterRef("created_at"),
+            status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.SENT],
+        ).exclude(tracking_status__in=PROBLEM_TRACKING)
+        return self.filter(Q(status=DeliveryStatus.FAILED) | Q(tracking_status__in=PROBLEM_TRACKING)).exclude(
+            models.Exists(replaced)
+        )
 
 
 class Delivery(models.Model):
@@ -44,6 +64,8 @@ class Delivery(models.Model):
     nudged_at = models.DateTimeField(null=True, blank=True, help_text="When the sweep last re-queued it.")
     sent_at = models.DateTimeField(null=True, blank=True)
 
+    objects = DeliveryQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = "deliveries"
@@ -67,6 +89,10 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose.replace('_', ' ')} to {self.recipient}: {self.status}"
+
+    @property
+    def purpose_label(self) -> str:
+        return self.purpose.replace("_", " ")
 
     @property
     def message_id(self) -> str:

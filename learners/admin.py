@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.utils.text import Truncator
 
 from . import services
 from .models import CompletionSource, Enrollment, Learner, LearnerEmailChange, SignInEvent, WebhookEvent
+from .selectors import learner_search_filter
 
 
 class LearnerEmailChangeInline(admin.TabularInline):
@@ -16,12 +18,23 @@ class LearnerEmailChangeInline(admin.TabularInline):
 
 @admin.register(Learner)
 class LearnerAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "full_name", "preferred_name", "email", "lms", "user", "updated_at"]
+    list_display = ["name_column", "email", "external_id", "lms", "updated_at"]
     list_filter = ["lms"]
-    search_fields = ["external_id", "full_name", "preferred_name", "email"]
-    list_select_related = ["user"]
+    search_fields = ["external_id"]  # shows the box; the search itself is get_search_results
+    search_help_text = "Name, email or LMS id: accents and case do not matter."
     raw_id_fields = ["user"]
+    readonly_fields = ["approved_name", "email_replaced"]
+    fields = ["lms", "external_id", "full_name", "preferred_name", "approved_name", "email", "email_replaced", "user"]
     inlines = [LearnerEmailChangeInline]
+    list_per_page = 50
+
+    def get_search_results(self, request, queryset, search_term):
+        matches = learner_search_filter(search_term)
+        return (queryset if matches is None else queryset.filter(matches)), False
+
+    @admin.display(description="Name", ordering="full_name")
+    def name_column(self, learner):
+        return Truncator(learner.certificate_name or "(no name)").chars(40)
 
     def get_readonly_fields(self, request, obj=None):
         # The LMS's id is the learner's identity: changing it would make them someone else.
@@ -53,12 +66,22 @@ class LearnerAdmin(admin.ModelAdmin):
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(admin.ModelAdmin):
-    list_display = ["learner", "course", "completed_at", "score", "attendance", "decision", "decision_reason", "source"]
+    list_display = ["learner", "course", "completed_at", "score", "attendance", "decision", "reason_column"]
     list_filter = ["decision", "source", "course"]
-    search_fields = ["learner__external_id", "learner__full_name", "learner__email", "course__slug", "course__title"]
+    search_fields = ["course__slug", "course__title"]
+    search_help_text = "Learner's name, email or LMS id (accents and case do not matter), or the course."
     list_select_related = ["learner", "course"]
     raw_id_fields = ["learner"]
     readonly_fields = ["decision", "decision_reason", "decided_at", "source"]
+
+    def get_search_results(self, request, queryset, search_term):
+        by_course, _ = super().get_search_results(request, queryset, search_term)
+        matches = learner_search_filter(search_term, learner_path="learner__")
+        return (by_course if matches is None else by_course | queryset.filter(matches)), False
+
+    @admin.display(description="Why")
+    def reason_column(self, enrollment):
+        return Truncator(enrollment.decision_reason).chars(50)
 
     def get_readonly_fields(self, request, obj=None):
         # A completion belongs to one learner on one course; moving it would orphan its certificate.

@@ -5,6 +5,8 @@ from django.db.models import Q
 
 from courses.models import PERCENT, Course, custom_fields_fit, validate_custom_fields
 
+from .text import search_fold
+
 
 class Learner(models.Model):
     """A person as the LMS knows them. Identity is (lms, external_id): emails change mid-course."""
@@ -26,6 +28,9 @@ class Learner(models.Model):
     # The LMS address a learner replaced with one they confirmed: the LMS sending it again (it still
     # has it) does not undo their change; a different address from the LMS does win.
     email_replaced = models.CharField(max_length=254, blank=True)
+    # Names, address and LMS id folded (no accents, no case) for staff search; every write sets it
+    # from ``search_key`` (a test checks that each path keeps the two equal).
+    search_text = models.CharField(max_length=1200, blank=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="learner"
     )
@@ -38,6 +43,11 @@ class Learner(models.Model):
 
     def __str__(self) -> str:
         return f"{self.certificate_name or '(no name)'} [{self.external_id}]"
+
+    @property
+    def search_key(self) -> str:
+        parts = (self.full_name, self.preferred_name, self.approved_name, self.email, self.external_id)
+        return search_fold(" ".join(part for part in parts if part))[:1200]
 
     @property
     def certificate_name(self) -> str:

@@ -51,3 +51,20 @@ def clean_custom_fields(value: dict | None) -> dict:
         if clean_name(str(label)) and item not in ("", [], None):
             cleaned[clean_name(str(label))] = item
     return cleaned
+
+
+# Letters Unicode does not decompose into a base letter and a mark, written as people type them.
+_FOLD_EXTRA = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe", "þ": "th", "ð": "d"}
+)
+
+
+def search_fold(value: str | None) -> str:
+    """``value`` as staff type it when searching: no accents, no case ("Müller", "MULLER" → "muller").
+
+    Both the stored search text and the typed query go through this, so SQLite and PostgreSQL find the
+    same rows without a database extension. Scripts without case or accents pass through unchanged.
+    """
+    decomposed = unicodedata.normalize("NFKD", (value or "").casefold())
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(unicodedata.normalize("NFC", bare.translate(_FOLD_EXTRA)).split())

@@ -17,6 +17,7 @@ from .certificate import (
     pdf_upload_to,
     preview_upload_to,
 )
+from .queues import CompletionDispute, DeliveryProblem, HeldCertificate, NameCorrection, ReviewCertificate
 from .watchdog import StallAction, WorkerHeartbeat, WorkerStall
 
 __all__ = [
@@ -33,6 +34,11 @@ __all__ = [
     "CertificateEvent",
     "CertificateQuerySet",
     "CertificateVersion",
+    "CompletionDispute",
+    "DeliveryProblem",
+    "HeldCertificate",
+    "NameCorrection",
+    "ReviewCertificate",
     "Credential",
     "Pipeline",
     "StallAction",

@@ -59,6 +59,7 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        permissions = [("decide_case", "Can take, decide and answer learners' requests")]
         constraints = [
             models.CheckConstraint(
                 name="case_name_correction_has_name",

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from learners.models import Enrollment
+from learners.models import Decision, Enrollment
 
 from .. import codes
 
@@ -56,6 +56,18 @@ class CertificateQuerySet(models.QuerySet):
         """Certificates a member of the public may look up (held and rejected ones were never issued)."""
         return self.filter(pipeline_state__in=ISSUED_STATES)
 
+    def awaiting_review(self) -> "CertificateQuerySet":
+        """Held because the course's rule asks a person to look (and nobody has approved it yet)."""
+        return self.filter(
+            pipeline_state=Pipeline.HELD, approved_at__isnull=True, enrollment__decision=Decision.NEEDS_REVIEW
+        )
+
+    def held_for_data(self) -> "CertificateQuerySet":
+        """Held for anything else: a name the fonts cannot print, a bad address, a rule no longer met."""
+        return self.filter(pipeline_state=Pipeline.HELD).exclude(
+            approved_at__isnull=True, enrollment__decision=Decision.NEEDS_REVIEW
+        )
+
 
 class Certificate(models.Model):
     enrollment = models.OneToOneField(Enrollment, on_delete=models.PROTECT, related_name="certificate")
@@ -88,6 +100,11 @@ class Certificate(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     rejected_at = models.DateTimeField(null=True, blank=True)
+    override_reason = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Issued by a staff decision although the course's rule said no (a completion dispute), and why.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -95,7 +112,17 @@ class Certificate(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        permissions = [("unrevoke_certificate", "Can un-revoke a certificate")]
+        # What staff may do, beyond looking. The "support" and "admin" groups (a migration makes them)
+        # hold these; docs/STAFF.md says who does what.
+        permissions = [
+            ("review_certificate", "Can approve, reject, re-check and fix held certificates"),
+            ("resend_certificate", "Can resend a certificate's email"),
+            ("reissue_certificate", "Can reissue one certificate"),
+            ("revoke_certificate", "Can revoke, suspend and reinstate certificates"),
+            ("unrevoke_certificate", "Can un-revoke a certificate"),
+            ("reissue_course", "Can reissue every certificate of a course"),
+            ("export_certificates", "Can export certificates (CSV, ZIP of PDFs)"),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="certificate_issued_has_issued_at",
@@ -311,3 +338,7 @@ class CertificateEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("certificate events are append-only")
+
+    @property
+    def kind_label(self) -> str:
+        return self.kind.replace("_", " ")

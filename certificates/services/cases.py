@@ -19,11 +19,13 @@ from delivery.services import delivery_request
 from learners.models import Enrollment, Learner
 from learners.services import LearnerError
 from learners.services.accounts import (
+    EMAIL_LINK_SCOPE,
     address_is_valid,
     learner_approve_name,
     learner_change_email,
     learner_user,
     normalize_address,
+    sign_in_url,
 )
 from learners.text import clean_name
 
@@ -44,8 +46,11 @@ from .emailing import certificate_follow_address
 from .issuance import certificate_issue_for_enrollment
 from .lifecycle import certificates_reissue
 
-#: How the delivery app names our case emails (an email-change confirmation), and their purpose.
-CASE_COMPOSER, CONFIRM_EMAIL = "case", "confirm_email"
+#: How the delivery app names our case emails, and their purposes: the link that confirms a new
+#: address, and the learner's answer when staff decide a request.
+CASE_COMPOSER, CONFIRM_EMAIL, CASE_DECIDED = "case", "confirm_email", "case_decided"
+#: Requests whose decision the learner is told by email (the others they completed themselves).
+DECIDED_BY_STAFF = (CaseKind.NAME_CORRECTION, CaseKind.COMPLETION_DISPUTE)
 #: How long the link that confirms a new address works, in seconds.
 EMAIL_CHANGE_LINK_MAX_AGE = 24 * 3600
 MAX_MESSAGE = 2000
@@ -187,18 +192,42 @@ def email_change_confirm_url(case: Case) -> str:
 
 
 def compose_case_email(delivery) -> EmailMultiAlternatives:
-    """The email of a case: today, the link that confirms a new address (sent to that address)."""
-    case = Case.objects.filter(pk=int(delivery.reference), kind=CaseKind.EMAIL_CHANGE).first()
-    if case is None or case.state != S.WAITING_ON_LEARNER or delivery.purpose != CONFIRM_EMAIL:
+    """The emails of a case: the link that confirms a new address (sent to that address), and the
+    decision on a request (sent to the learner's address)."""
+    case = Case.objects.select_related("learner").filter(pk=int(delivery.reference)).first()
+    if case is not None and delivery.purpose == CASE_DECIDED and not case.is_live:
+        approved = case.state == S.RESOLVED
+        context = {
+            "case": case,
+            "approved": approved,
+            "what": case.get_kind_display().lower(),
+            "note": case.decision_note if not approved else "",
+            "url": sign_in_url(learner_id=case.learner_id, scope=EMAIL_LINK_SCOPE, next_path="/dashboard/"),
+        }
+        subject = f"Your {context['what']} request was {'approved' if approved else 'declined'}"
+        return EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("emails/case_decided.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[delivery.recipient],
+        )
+    if case is None or case.kind != CaseKind.EMAIL_CHANGE or case.state != S.WAITING_ON_LEARNER:
         raise DoNotSend("the request was decided or replaced: not sent")
+    if delivery.purpose != CONFIRM_EMAIL:
+        raise DoNotSend(f"not an email of an address change: {delivery.purpose}")
     context = {"url": email_change_confirm_url(case), "address": case.new_email}
-    message = EmailMultiAlternatives(
+    return EmailMultiAlternatives(
         subject="Confirm your new email address",
         body=render_to_string("emails/confirm_email.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[delivery.recipient],
     )
-    return message
+
+
+def _tell_learner(case: Case) -> None:
+    """After commit, email the learner how their request was decided (once per request)."""
+    if case.kind in DECIDED_BY_STAFF and case.learner.email:
+        delivery_request(composer=CASE_COMPOSER, reference=case.pk, recipient=case.learner.email, purpose=CASE_DECIDED)
 
 
 def _case_for_confirmation(case_id: int, token: str) -> Case | None:
@@ -271,9 +300,11 @@ def case_approve(*, case_id: int, by, note: str = "") -> Case:
             outcome = certificates_reissue(
                 certificate_ids=ids, reason=VersionReason.NAME_CORRECTION, note=note or "name correction", by=by
             )
-            return case_transition(
+            case = case_transition(
                 case_id=case.pk, to=S.RESOLVED, actor=by, note=note or f"name corrected; {outcome.reissued} reissued"
             )
+            _tell_learner(case)
+            return case
     if case.kind == CaseKind.COMPLETION_DISPUTE:
         with transaction.atomic():
             certificate = certificate_issue_for_enrollment(enrollment_id=case.enrollment_id, by=by)
@@ -283,13 +314,42 @@ def case_approve(*, case_id: int, by, note: str = "") -> Case:
                     f"the course's rule still does not issue it ({enrollment.decision_reason or 'not eligible'}):"
                     " correct the completion record first, or decline with a reason"
                 )
-            return case_transition(case_id=case.pk, to=S.RESOLVED, actor=by, note=note or "certificate issued")
+            case = case_transition(case_id=case.pk, to=S.RESOLVED, actor=by, note=note or "certificate issued")
+            _tell_learner(case)
+            return case
     raise CaseError(f"a {case.get_kind_display().lower()} is not decided by staff")
 
 
 def case_decline(*, case_id: int, by, note: str) -> Case:
-    """Staff say no, with a reason the learner sees."""
+    """Staff say no, with a reason the learner sees (on their page and in an email)."""
     note = (note or "").strip()
     if not note:
         raise CaseError("say why: the learner sees the reason")
-    return case_transition(case_id=case_id, to=S.DECLINED, actor=by, note=note, decision_note=note[:500])
+    with transaction.atomic():
+        case = case_transition(case_id=case_id, to=S.DECLINED, actor=by, note=note, decision_note=note[:500])
+        _tell_learner(case)
+        return case
+
+
+def case_override_issue(*, case_id: int, by, note: str) -> Case:
+    """A completion dispute decided for the learner although the course's rule says no (the LMS's
+    record was wrong and cannot be fixed there): the certificate is issued and remembers why."""
+    note = (note or "").strip()
+    if not note:
+        raise CaseError("say why the rule is set aside: it is kept with the certificate")
+    case = Case.objects.select_related("learner").get(pk=case_id)
+    if case.kind != CaseKind.COMPLETION_DISPUTE:
+        raise CaseError("only a completion dispute can be decided against the course's rule")
+    if not case.is_live:
+        raise CaseError(f"this request is {case.get_state_display().lower()} already")
+    with transaction.atomic():
+        certificate = certificate_issue_for_enrollment(enrollment_id=case.enrollment_id, by=by, override=note)
+        if certificate is None or not certificate.is_public:
+            raise CaseError(
+                "it is still held: " + (certificate.state_reason if certificate else "the completion is missing")
+            )
+        case = case_transition(
+            case_id=case.pk, to=S.RESOLVED, actor=by, note=f"issued against the rule: {note}", certificate=certificate
+        )
+        _tell_learner(case)
+        return case

@@ -20,11 +20,12 @@ from delivery.errors import DoNotSend
 from delivery.models import Delivery, DeliveryStatus
 from delivery.selectors import address_suppression, deliveries_for, delivery_pending, requests_since
 from delivery.services import delivery_repoint, delivery_request, delivery_send
-from learners.models import Learner
+from learners.models import CompletionSource, Learner
+from learners.services import LearnerError, learner_update_details
 from learners.services.accounts import EMAIL_LINK_SCOPE, sign_in_url
 
 from ..emails import COMPOSER, FIRST_SEND, REISSUE_NOTICE, RESEND, build_certificate_email
-from ..errors import RESEND_LIMIT, AddressSuppressed, ResendLimitReached
+from ..errors import RESEND_LIMIT, AddressSuppressed, InvalidAddress, ResendLimitReached
 from ..models import RENDERED_STATES, Certificate, CertificateVersion, Credential, Pipeline
 from ..transitions import log_event, transition
 from .handoff import enqueue_after_commit
@@ -245,3 +246,27 @@ def certificate_email_resend(*, certificate_ids: list[int], by, learner_request:
             log_event(certificate, "resend_requested", f"to {recipient}", actor=by, version=version)
             queued += 1
     return queued
+
+
+def certificate_correct_address(*, certificate_id: int, email: str, by) -> Certificate:
+    """Staff correct the address a certificate's email failed at: the learner's address changes (history
+    kept) and a failed certificate is emailed to the new one."""
+    email = (email or "").strip()
+    if problem := email_problem(email):
+        raise InvalidAddress(problem)
+    with transaction.atomic():
+        certificate = Certificate.objects.select_related("enrollment__learner").get(pk=certificate_id)
+        learner = certificate.enrollment.learner
+        try:
+            learner_update_details(
+                learner_id=learner.pk,
+                email=email,
+                full_name=learner.full_name,
+                preferred_name=learner.preferred_name,
+                source=CompletionSource.ADMIN,
+            )
+        except LearnerError as exc:
+            raise InvalidAddress(str(exc)) from exc
+        log_event(certificate, "address_corrected", f"{learner.email} → {email}", actor=by)
+        certificate_follow_address(certificate=certificate, email=email)
+    return Certificate.objects.select_related("enrollment__learner").get(pk=certificate_id)

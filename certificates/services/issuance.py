@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses import rules
-from learners.models import Enrollment
-from learners.services import enrollment_record_decision
+from learners.models import CompletionSource, Enrollment
+from learners.services import LearnerError, enrollment_record_decision, learner_update_details
 
 from .. import codes
 from ..errors import NOT_HELD, REASON_REQUIRED, CertificateNotHeld, CertificateStillHasProblems, ReasonRequired
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 AWAITING_REVIEW = "awaiting manual review ({reason})"
 NO_LONGER_ELIGIBLE = "no longer eligible: {reason}"
+STAFF_DECISION = "issued by staff decision"
 
 
 def add_months(day: date, months: int) -> date:
@@ -59,10 +60,12 @@ def create_version(
 
 
 @transaction.atomic
-def certificate_issue_for_enrollment(*, enrollment_id: int, by=None) -> Certificate | None:
+def certificate_issue_for_enrollment(*, enrollment_id: int, by=None, override: str = "") -> Certificate | None:
     """Apply the course's rule to a completion and issue (or hold) its certificate; safe to call twice.
 
-    Returns the enrollment's certificate, or None when the rule says it does not qualify.
+    Returns the enrollment's certificate, or None when the rule says it does not qualify. With
+    ``override`` (a staff decision on a dispute, and why) the rule's "no" is set aside, for good:
+    the certificate remembers it. Bad data still holds it.
     """
     enrollment = lock_enrollment(enrollment_id)
     course = enrollment.course
@@ -76,6 +79,13 @@ def certificate_issue_for_enrollment(*, enrollment_id: int, by=None) -> Certific
     # Recorded even when nothing changes below, so the sweep does not keep re-asking.
     enrollment_record_decision(enrollment_id=enrollment.pk, decision=decision)
     certificate = Certificate.objects.filter(enrollment=enrollment).first()
+    overridden = override or (certificate.override_reason if certificate is not None else "")
+    if overridden and decision.outcome != rules.Outcome.ELIGIBLE:
+        decision = rules.Decision(rules.Outcome.ELIGIBLE, f"{STAFF_DECISION}: {overridden}")
+    if override and certificate is not None and not certificate.override_reason:
+        Certificate.objects.filter(pk=certificate.pk).update(override_reason=override[:500])
+        certificate.override_reason = override[:500]
+        log_event(certificate, "overridden", override, actor=by)
     if certificate is not None and certificate.pipeline_state != Pipeline.HELD:
         if certificate.is_public:  # the learner's address may have changed since
             certificate_follow_address(certificate=certificate, email=enrollment.learner.email)
@@ -94,7 +104,11 @@ def certificate_issue_for_enrollment(*, enrollment_id: int, by=None) -> Certific
     if problems:
         if certificate is None:
             certificate = Certificate.objects.create(
-                enrollment=enrollment, code=codes.new_code(), pipeline_state=Pipeline.HELD, state_reason=reason
+                enrollment=enrollment,
+                code=codes.new_code(),
+                pipeline_state=Pipeline.HELD,
+                state_reason=reason,
+                override_reason=override[:500],
             )
         elif reason == certificate.state_reason:
             return certificate
@@ -113,7 +127,11 @@ def certificate_issue_for_enrollment(*, enrollment_id: int, by=None) -> Certific
     }
     if certificate is None:  # a new certificate starts issued: creation is not a change of state
         certificate = Certificate.objects.create(
-            enrollment=enrollment, code=codes.new_code(), pipeline_state=Pipeline.ISSUED, **issued
+            enrollment=enrollment,
+            code=codes.new_code(),
+            pipeline_state=Pipeline.ISSUED,
+            override_reason=override[:500],
+            **issued,
         )
         version = create_version(certificate, snapshot, number=1, reason=VersionReason.FIRST_ISSUE)
         log_event(certificate, "issued", decision.reason, version=version, to_state=Pipeline.ISSUED)
@@ -184,3 +202,27 @@ def certificates_issue_for_enrollments(*, enrollment_ids: list[int], by=None) ->
         except Exception:  # the sweep tries it again
             logger.exception("issuing for enrollment %s failed", enrollment_id)
     return issued
+
+
+def certificate_fix_holder(*, certificate_id: int, full_name: str, preferred_name: str, email: str, by) -> Certificate:
+    """Staff correct the holder's name or address on a held certificate's page, and it is checked
+    again at once: issued if that was all that stopped it, still held (with the new reason) if not."""
+    with transaction.atomic():
+        certificate = Certificate.objects.select_related("enrollment__learner").get(pk=certificate_id)
+        learner = certificate.enrollment.learner
+        before = f"{learner.full_name!r} / {learner.preferred_name!r} <{learner.email}>"
+        try:
+            learner = learner_update_details(
+                learner_id=learner.pk,
+                email=email,
+                full_name=full_name,
+                preferred_name=preferred_name,
+                source=CompletionSource.ADMIN,
+            )
+        except LearnerError as exc:
+            raise CertificateStillHasProblems(str(exc)) from exc
+        after = f"{learner.full_name!r} / {learner.preferred_name!r} <{learner.email}>"
+        if before != after:
+            log_event(certificate, "holder_corrected", f"{before} → {after}"[:500], actor=by)
+        certificate_issue_for_enrollment(enrollment_id=certificate.enrollment_id, by=by)
+    return Certificate.objects.get(pk=certificate_id)

@@ -24,7 +24,7 @@ from courses.models import Course
 from learners.models import Enrollment, Learner
 
 from .. import codes, pdf
-from ..models import Certificate, CertificateVersion, Pipeline, pdf_upload_to, preview_upload_to
+from ..models import SNAPSHOT_FIELDS, Certificate, CertificateVersion, Pipeline, pdf_upload_to, preview_upload_to
 from ..transitions import log_event, transition
 from .handoff import enqueue_after_commit
 from .snapshot import snapshot_of
@@ -195,3 +195,18 @@ def certificate_preview(*, course_id: int, holder_name: str = SAMPLE_HOLDER) -> 
     version = CertificateVersion(certificate=Certificate(code=codes.new_code()), number=1, **snapshot)
     data = pdf.render_pdf(content_for(version), design_for(version))
     return data, pdf.render_preview_png(data)
+
+
+def certificate_preview_with_name(*, certificate_id: int, holder_name: str) -> bytes:
+    """The certificate's current version as it would print with another name: a PNG for staff to
+    judge a name correction before approving it. Nothing is saved."""
+    current = CertificateVersion.objects.select_related("certificate").get(
+        certificate_id=certificate_id, is_current=True
+    )
+    corrected = CertificateVersion(
+        certificate=current.certificate,
+        number=current.number + 1,
+        **{name: getattr(current, name) for name in SNAPSHOT_FIELDS if name != "holder_name"},
+        holder_name=holder_name,
+    )
+    return pdf.render_preview_png(pdf.render_pdf(content_for(corrected), design_for(corrected)))

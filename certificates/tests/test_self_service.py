@@ -198,7 +198,10 @@ def test_a_name_correction_reaches_staff_and_approval_reissues(client, run_on_co
     for each in (certificate, other):
         version = Certificate.objects.get(pk=each.pk).current_version
         assert (version.number, version.holder_name, version.reason) == (2, "Jon Smith", VersionReason.NAME_CORRECTION)
-    assert len(mailoutbox) == 2 and all("corrected certificate" in m.subject for m in mailoutbox)
+    notices = [m for m in mailoutbox if "corrected certificate" in m.subject]
+    answers = [m for m in mailoutbox if m.subject == "Your name correction request was approved"]
+    assert len(notices) == 2 and len(answers) == 1 and len(mailoutbox) == 3
+    assert "Jon Smith" in answers[0].body and "/accounts/link/" in answers[0].body
     # The LMS keeps sending its old spelling: the approved correction stays printed.
     learner_services.learner_upsert(external_id=ada.external_id, email=ada.email, full_name="Jon Smiht")
     assert Learner.objects.get(pk=ada.pk).certificate_name == "Jon Smith"

@@ -17,7 +17,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin_site.DeskAdminConfig",  # django.contrib.admin with the desk as its site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -172,9 +172,10 @@ def learner_change_email(*, learner_id: int, new_email: str) -> Learner:
     LearnerEmailChange.objects.create(
         learner=learner, old_email=learner.email, new_email=new_email, source=CompletionSource.LEARNER
     )
-    replaced = learner.email_replaced if learner.email_replaced else learner.email
-    Learner.objects.filter(pk=learner.pk).update(email=new_email, email_replaced=replaced, updated_at=timezone.now())
-    learner.refresh_from_db()
+    learner.email_replaced = learner.email_replaced if learner.email_replaced else learner.email
+    learner.email = new_email
+    learner.search_text = learner.search_key
+    learner.save(update_fields=["email", "email_replaced", "search_text", "updated_at"])
     if learner.user_id:
         learner_user(learner_id=learner.pk)  # the user's address follows: old links stop working
     return learner
@@ -188,8 +189,11 @@ def learner_approve_name(*, learner_id: int, name: str) -> Learner:
     name = clean_name(name)
     if not name:
         raise LearnerError("the corrected name is empty")
-    Learner.objects.filter(pk=learner_id).update(approved_name=name, updated_at=timezone.now())
-    return Learner.objects.get(pk=learner_id)
+    learner = Learner.objects.select_for_update().get(pk=learner_id)
+    learner.approved_name = name
+    learner.search_text = learner.search_key
+    learner.save(update_fields=["approved_name", "search_text", "updated_at"])
+    return learner
 
 
 def sign_in_record(*, kind: str, method: str = "", user=None, username: str = "", request=None) -> None:

@@ -92,7 +92,8 @@ def learner_apply(learner: Learner, plan: LearnerPlan, *, source: str) -> None:
     if plan.changes:
         for name, value in plan.changes.items():
             setattr(learner, name, value)
-        learner.save(update_fields=[*plan.changes, "updated_at"])
+        learner.search_text = learner.search_key
+        learner.save(update_fields=[*plan.changes, "search_text", "updated_at"])
 
 
 def learner_locked(*, lms: str, external_id: str) -> Learner | None:
@@ -102,7 +103,10 @@ def learner_locked(*, lms: str, external_id: str) -> Learner | None:
 def learner_write(learner: Learner | None, plan: LearnerPlan, *, lms: str, source: str) -> Learner:
     """Apply a plan: create the learner, or update the one the caller locked."""
     if learner is None:
-        return Learner.objects.create(lms=lms, external_id=plan.external_id, **plan.changes)
+        learner = Learner(lms=lms, external_id=plan.external_id, **plan.changes)
+        learner.search_text = learner.search_key
+        learner.save(force_insert=True)
+        return learner
     learner_apply(learner, plan, source=source)
     return learner
 

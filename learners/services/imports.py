@@ -258,9 +258,12 @@ def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses
                 changed_enrollments[enrollment.pk] = enrollment
         staged.append((row, (enrollment, plan.outcome, plan.queue_issuance)))
 
+    for learner in new_learners.values():
+        learner.search_text = learner.search_key
     Learner.objects.bulk_create(new_learners.values())
     for learner, fields in changed_learners.values():
-        learner.save(update_fields=[*fields, "updated_at"])  # few: most rows change nothing
+        learner.search_text = learner.search_key
+        learner.save(update_fields=[*fields, "search_text", "updated_at"])  # few: most rows change nothing
     LearnerEmailChange.objects.bulk_create(email_changes)
     Enrollment.objects.bulk_create(new_enrollments.values())
     Enrollment.objects.bulk_update(

@@ -23,6 +23,13 @@ class LearnerFactory(factory.django.DjangoModelFactory):
     full_name = factory.Sequence(lambda n: f"Learner Number{n}")
     email = factory.Sequence(lambda n: f"learner{n}@example.com")
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        learner = model_class(*args, **kwargs)
+        learner.search_text = learner.search_key  # as every service write does
+        learner.save()
+        return learner
+
 
 class EnrollmentFactory(factory.django.DjangoModelFactory):
     """A completion record, created directly (no signal): tests call services to start the pipeline."""

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import WorkerHeartbeat, WorkerStall
+from ..models import WorkerHeartbeat, WorkerStall
 
 
 class _ReadOnly(admin.ModelAdmin):

@@ -1,4 +1,4 @@
-"""Reads for certificates: shaped so that pages listing them run a fixed number of queries."""
+"""Reads for certificates and versions by code, hash or holder, the dashboard, exports and counts."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from delivery.models import DeliveryStatus
 from delivery.selectors import deliveries_for
 from learners.models import Enrollment, Learner
 
-from . import codes
-from .emails import COMPOSER
-from .models import (
+from .. import codes
+from ..emails import COMPOSER
+from ..models import (
     ISSUED_STATES,
     RENDERED_STATES,
     Case,

@@ -1,0 +1,13 @@
+"""The staff desk (Django admin), one module per responsibility:
+
+- ``certificates``: the certificate list and work page, its buttons and bulk actions
+- ``queues``: held, manual review and delivery problems
+- ``cases``: learners' requests (name corrections, disputes, the rest)
+- ``learners``: the learner's work page (their certificates, requests, emails, history)
+- ``watchdog``: the worker supervisor's records
+- ``audit``: Django's log of staff actions, read-only
+
+Every action calls a service and is allowed by a permission the "support" or "admin" group holds.
+"""
+
+from . import audit, cases, certificates, learners, queues, watchdog  # noqa: F401
