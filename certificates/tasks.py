@@ -6,7 +6,7 @@ import logging
 
 from django.contrib.auth import get_user_model
 
-from .services import emailing, issuance, lifecycle, rendering, sweep
+from .services import emailing, issuance, jobs, lifecycle, rendering, sweep
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,10 @@ def certificates_reissue_task(certificate_ids: list[int], reason: str, note: str
     by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
     outcome = lifecycle.certificates_reissue(certificate_ids=certificate_ids, reason=reason, note=note, by=by)
     return {"reissued": outcome.reissued, "unchanged": outcome.unchanged, "failed": len(outcome.failed)}
+
+
+def staff_job_work_task(job_id: int) -> int:
+    return jobs.staff_job_work(job_id=job_id)
 
 
 def pipeline_sweep_task() -> dict[str, int]:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from .models import Course, Organisation
 
@@ -19,7 +19,7 @@ class CourseAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "instructor_name"]
     list_select_related = ["organisation"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["preview_links"]
+    readonly_fields = ["preview_links", "certificate_links"]
     fieldsets = [
         (None, {"fields": ["organisation", "slug", "title", "preview_links"]}),
         ("Issuance", {"fields": ["issuance_rule", "threshold", "validity_months"]}),
@@ -31,6 +31,22 @@ class CourseAdmin(admin.ModelAdmin):
         ),
         ("Cohort and custom fields", {"fields": ["cohort_name", "cohort_start", "cohort_end", "custom_fields"]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and request.user.has_perm("certificates.reissue_course"):
+            return [*fieldsets, ("Its certificates", {"fields": ["certificate_links"]})]
+        return fieldsets
+
+    @admin.display(description="Bulk work")
+    def certificate_links(self, course):
+        # Drawn by the certificates app (above this one), linked by URL name; each page asks first.
+        links = [
+            (reverse("admin:certificates_reissue_course", args=[course.pk]), "Reissue all its certificates…"),
+            (reverse("admin:certificates_export_zip", args=[course.pk]), "ZIP of its current PDFs…"),
+            (reverse("admin:certificates_export_csv", args=[course.pk]), "CSV of its certificates"),
+        ]
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
     @admin.display(description="Preview")
     def preview_links(self, course):

@@ -3,6 +3,7 @@
 - ``certificates``: the certificate list and work page, its buttons and bulk actions
 - ``queues``: held, manual review and delivery problems
 - ``cases``: learners' requests (name corrections, disputes, the rest)
+- ``jobs``: reissue a course or a selection (confirm, then progress), ZIP and CSV exports
 - ``learners``: the learner's work page (their certificates, requests, emails, history)
 - ``watchdog``: the worker supervisor's records
 - ``audit``: Django's log of staff actions, read-only
@@ -10,4 +11,4 @@
 Every action calls a service and is allowed by a permission the "support" or "admin" group holds.
 """
 
-from . import audit, cases, certificates, learners, queues, watchdog  # noqa: F401
+from . import audit, cases, certificates, jobs, learners, queues, watchdog  # noqa: F401

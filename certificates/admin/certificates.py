@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpRespo
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.text import Truncator
 
 from courses.models import Course
@@ -35,6 +36,7 @@ from ..models import (
 from ..services import emailing, issuance, lifecycle, rendering
 from .common import ReadOnlyAdmin, allowed, ask_reason, audit, certificate_label, require, run_each
 from .health import health_view
+from .jobs import EXPORT, MAX_SELECTED, REISSUE_MANY, export_csv_response, reissue_confirm
 
 REVIEW = "certificates.review_certificate"
 RESEND = "certificates.resend_certificate"
@@ -196,7 +198,7 @@ class CertificateAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     search_help_text = "Name, email or LMS id (accents and case do not matter), or a certificate code."
     search_fields = ["code"]  # shows the box; the search itself is get_search_results
-    actions = ["recheck", "approve", "reject", "resend", "revoke"]
+    actions = ["recheck", "approve", "reject", "resend", "revoke", "reissue", "export_csv"]
 
     def has_add_permission(self, request):
         return False  # certificates are issued by the pipeline, never typed in
@@ -215,6 +217,12 @@ class CertificateAdmin(admin.ModelAdmin):
 
     def has_revoke_permission(self, request):
         return allowed(request, REVOKE)
+
+    def has_reissue_many_permission(self, request):
+        return allowed(request, REISSUE_MANY)
+
+    def has_export_permission(self, request):
+        return allowed(request, EXPORT)
 
     def get_search_results(self, request, queryset, search_term):
         found = selectors.search_by_learner(
@@ -415,6 +423,21 @@ class CertificateAdmin(admin.ModelAdmin):
             title="Revoke certificates",
             explanation="Anyone checking these certificates will see them as revoked, with this reason.",
         )
+
+    @admin.action(description="Reissue from today's data (confirm first)", permissions=["reissue_many"])
+    def reissue(self, request, queryset):
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True)[: MAX_SELECTED + 1])
+        if len(ids) > MAX_SELECTED:
+            messages.error(request, f"Select at most {MAX_SELECTED}; reissue a whole course from its page.")
+            return None
+        return reissue_confirm(
+            request, certificate_ids=ids, course=None, back=reverse("admin:certificates_certificate_changelist")
+        )
+
+    @admin.action(description="Export CSV (every version)", permissions=["export"])
+    def export_csv(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        return export_csv_response(certificate_ids=ids, name=f"certificates-{timezone.localdate().isoformat()}")
 
     def course_preview(self, request, course_id: int, kind: str):
         """A sample certificate of a course (linked from the course's admin page)."""

@@ -1,5 +1,5 @@
-"""Certificates and their versions (``certificate``), learners' requests (``cases``), and what the
-worker supervisor remembers (``watchdog``)."""
+"""Certificates and their versions (``certificate``), learners' requests (``cases``), staff desk queues
+(``queues``) and background jobs (``jobs``), and what the worker supervisor remembers (``watchdog``)."""
 
 from .cases import CLOSED_CASE_STATES, LIVE_CASE_STATES, Case, CaseEvent, CaseKind, CaseState
 from .certificate import (
@@ -17,6 +17,7 @@ from .certificate import (
     pdf_upload_to,
     preview_upload_to,
 )
+from .jobs import ItemOutcome, JobKind, JobState, StaffJob, StaffJobItem
 from .queues import CompletionDispute, DeliveryProblem, HeldCertificate, NameCorrection, ReviewCertificate
 from .watchdog import StallAction, WorkerHeartbeat, WorkerStall
 
@@ -37,10 +38,15 @@ __all__ = [
     "CompletionDispute",
     "DeliveryProblem",
     "HeldCertificate",
+    "ItemOutcome",
+    "JobKind",
+    "JobState",
     "NameCorrection",
     "ReviewCertificate",
     "Credential",
     "Pipeline",
+    "StaffJob",
+    "StaffJobItem",
     "StallAction",
     "VersionQuerySet",
     "VersionReason",

@@ -247,7 +247,9 @@ def _delivery_statuses(version_ids: list[int]) -> dict[int, str]:
     return found
 
 
-def certificate_export_rows(*, course_slug: str | None = None) -> Iterator[dict[str, object]]:
+def certificate_export_rows(
+    *, course_slug: str | None = None, certificate_ids: list[int] | None = None
+) -> Iterator[dict[str, object]]:
     """One row per version of every certificate (superseded ones too), then held and rejected
     certificates, which have no version yet; by course, then certificate. A few queries per 2,000 rows."""
     versions = CertificateVersion.objects.select_related(
@@ -261,6 +263,9 @@ def certificate_export_rows(*, course_slug: str | None = None) -> Iterator[dict[
     if course_slug:
         versions = versions.filter(certificate__enrollment__course__slug=course_slug)
         unissued = unissued.filter(enrollment__course__slug=course_slug)
+    if certificate_ids is not None:
+        versions = versions.filter(certificate_id__in=certificate_ids)
+        unissued = unissued.filter(pk__in=certificate_ids)
     batch: list[CertificateVersion] = []
     for version in versions.iterator(chunk_size=EXPORT_CHUNK):
         batch.append(version)

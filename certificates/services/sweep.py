@@ -19,6 +19,7 @@ from learners.services import enrollments_mark_nudged
 
 from ..models import Certificate, Credential, Pipeline
 from .handoff import chunks
+from .jobs import staff_jobs_sweep
 
 #: Completions decided per task, and renders or emails per task: batches keep queue overhead small.
 ISSUE_BATCH = 100
@@ -57,4 +58,5 @@ def pipeline_sweep() -> dict[str, int]:
             async_task(task, chunk)
         counts[key] = len(ids)
     counts.update(deliveries_sweep(stuck_after=stuck_after))
+    counts.update(staff_jobs_sweep(stuck_after=stuck_after))
     return counts

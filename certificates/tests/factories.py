@@ -26,3 +26,23 @@ def rendered_certificate(**enrollment_fields) -> Certificate:
     with mock.patch.object(issuance, "enqueue_after_commit"), mock.patch.object(rendering, "enqueue_after_commit"):
         certificate = issuance.certificate_issue_for_enrollment(enrollment_id=enrollment.pk)
         return rendering.certificate_render(certificate_id=certificate.pk)
+
+
+def staff_member(group: str, username: str):
+    """A staff user in the "support" or "admin" group, as the staff-groups migration defines them.
+
+    The groups come from a data migration; a transactional test before this one may have flushed
+    them, so they are made again from the migration's own definition when missing.
+    """
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from learners.tests.factories import UserFactory
+
+    if not Group.objects.filter(name=group).exists():
+        importlib.import_module("certificates.migrations.0014_staff_groups").make_groups(apps, None)
+    user = UserFactory(username=username, is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user

@@ -2,12 +2,11 @@
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from certificates import codes
 from certificates.models import Certificate, CertificateEvent, Credential, Pipeline
-from certificates.tests.factories import issued_certificate
+from certificates.tests.factories import issued_certificate, staff_member
 from courses.tests.factories import CourseFactory
 from delivery.models import Delivery, DeliveryStatus
 from learners.models import Learner
@@ -19,9 +18,7 @@ UNPRINTABLE = "\ue000"  # private use: no certificate font draws it
 
 
 def _member(group: str, username: str):
-    user = UserFactory(username=username, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
+    return staff_member(group, username)
 
 
 @pytest.fixture

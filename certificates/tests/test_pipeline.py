@@ -268,7 +268,15 @@ def test_sweep_renudges_stuck_work_and_never_resends_an_interrupted_send(run_on_
 
     with time_machine.travel(timezone.now() + timedelta(minutes=10)), run_on_commit():
         counts = sweep.pipeline_sweep()
-    assert counts == {"issue": 1, "render": 1, "email": 2, "retry": 0, "interrupted": 1}
+    assert counts == {
+        "issue": 1,
+        "render": 1,
+        "email": 2,
+        "retry": 0,
+        "interrupted": 1,
+        "job_items_released": 0,
+        "jobs_nudged": 0,
+    }
     for certificate in (Certificate.objects.get(enrollment=lost_completion), stuck_render, stuck_email):
         certificate.refresh_from_db()
         assert certificate.pipeline_state == Pipeline.EMAILED
@@ -283,7 +291,15 @@ def test_sweep_leaves_fresh_work_alone(settings):
     settings.CERTIFICATE_STUCK_AFTER = 60
     EnrollmentFactory()
     issuance.certificate_issue_for_enrollment(enrollment_id=EnrollmentFactory().pk)
-    assert sweep.pipeline_sweep() == {"issue": 0, "render": 0, "email": 0, "retry": 0, "interrupted": 0}
+    assert sweep.pipeline_sweep() == {
+        "issue": 0,
+        "render": 0,
+        "email": 0,
+        "retry": 0,
+        "interrupted": 0,
+        "job_items_released": 0,
+        "jobs_nudged": 0,
+    }
 
 
 def test_approving_a_certificate_with_bad_data_says_why(run_on_commit):

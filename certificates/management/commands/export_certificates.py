@@ -3,31 +3,9 @@ import csv
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from certificates.exports import COLUMNS, neutralise
 from certificates.selectors import certificate_export_rows
 from courses.selectors import course_by_key
-
-COLUMNS = [
-    "code",
-    "status",
-    "version",
-    "holder_name",
-    "learner_external_id",
-    "email",
-    "course_slug",
-    "course_title",
-    "issued_at",
-    "verify_url",
-    "pdf_sha256",
-    "pdf_path",
-    "delivery_status",
-]
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> str:
-    """Keep spreadsheets from running a cell as a formula (OWASP's CSV injection advice)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 class Command(BaseCommand):
