@@ -63,6 +63,16 @@ def test_support_works_the_held_queue_and_a_name_correction(browser, live_server
         page.goto(f"{live_server.url}/admin/certificates/certificate/health/")
         page.get_by_role("heading", name="Waiting").wait_for()
         _look(page, "6-health")
+
+        for name, path in [
+            ("7-certificates", "certificates/certificate/"),
+            ("8-learners", "learners/learner/"),
+            ("9-cases", "certificates/case/"),
+            ("10-delivery-problems", "certificates/deliveryproblem/"),
+        ]:  # every list fits the screen
+            page.goto(f"{live_server.url}/admin/{path}")
+            page.locator("#changelist").wait_for()
+            _look(page, name)
     finally:
         context.close()
     held.refresh_from_db()

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -173,6 +174,8 @@ class Command(BaseCommand):
             staff, staff_new = self._user(
                 password, "admin", is_staff=True, is_superuser=True, email="admin@academy.example"
             )
+            support, support_new = self._user(password, "support", is_staff=True, email="support@academy.example")
+            support.groups.add(Group.objects.get_or_create(name="support")[0])  # the desk as support sees it
             learner_user, learner_new = self._user(password, "learner", email="learner@academy.example")
 
             first_enrollment = None
@@ -199,6 +202,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(NAMES)} learners on {len(courses)} courses."))
         self.stdout.write(
             f"  Admin:      {site}{reverse('admin:index')}  (user {staff.username}, {self._said(password, staff_new)})"
+        )
+        self.stdout.write(
+            f"  Staff desk: the same page as user {support.username} (the support group: queues, no revoking),"
+            f" {self._said(password, support_new)}"
         )
         demo_learner = Learner.objects.filter(user=learner_user).first()
         self.stdout.write(
