@@ -49,6 +49,7 @@ def certificate_email_batch_task(certificate_ids: list[int]) -> int:
 
 
 def certificates_reissue_task(certificate_ids: list[int], reason: str, note: str, by_id: int | None) -> dict:
+    """Kept for reissues queued before jobs (``staff_job_work_task``) existed; nothing queues it now."""
     by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
     outcome = lifecycle.certificates_reissue(certificate_ids=certificate_ids, reason=reason, note=note, by=by)
     return {"reissued": outcome.reissued, "unchanged": outcome.unchanged, "failed": len(outcome.failed)}

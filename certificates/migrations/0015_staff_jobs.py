@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('file', models.FileField(blank=True, max_length=200, upload_to='exports/')),
                 ('error', models.CharField(blank=True, max_length=500)),
                 ('course', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='courses.course')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('created_by', models.ForeignKey(blank=True, help_text='Blank: started by a command without --by.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
                 'ordering': ['-created_at', '-pk'],

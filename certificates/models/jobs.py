@@ -32,7 +32,14 @@ class StaffJob(models.Model):
     reason = models.CharField(max_length=30, blank=True, help_text="A reissue's version reason.")
     note = models.CharField(max_length=500, blank=True, help_text="What staff wrote: kept with every new version.")
     total = models.PositiveIntegerField(default=0)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Blank: started by a command without --by.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker last took the job (a ZIP).")

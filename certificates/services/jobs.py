@@ -50,15 +50,24 @@ def _note(note: str) -> str:
 
 
 @transaction.atomic
-def reissue_job_start(*, certificate_ids: list[int], note: str, by, course_id: int | None = None) -> StaffJob:
+def reissue_job_start(
+    *, certificate_ids: list[int], note: str, by, course_id: int | None = None, reason: str = ""
+) -> StaffJob:
     """Start reissuing these certificates in the background; returns the job whose page shows progress."""
     note = _note(note)
     ids = sorted(set(certificate_ids))
     if not ids:
         raise JobError("no certificates to reissue")
-    reason = VersionReason.COURSE_CORRECTION if course_id else VersionReason.BULK_REISSUE
+    reason = reason or (VersionReason.COURSE_CORRECTION if course_id else VersionReason.BULK_REISSUE)
+    if reason not in VersionReason.values or reason == VersionReason.FIRST_ISSUE:
+        raise JobError(f"not a reason to reissue: {reason!r}")
     job = StaffJob.objects.create(
-        kind=JobKind.REISSUE, course_id=course_id, reason=reason, note=note, total=len(ids), created_by=by
+        kind=JobKind.REISSUE,
+        course_id=course_id,
+        reason=reason,
+        note=note,
+        total=len(ids),
+        created_by=by if getattr(by, "pk", None) else None,
     )
     StaffJobItem.objects.bulk_create(
         [StaffJobItem(job=job, certificate_id=certificate_id) for certificate_id in ids], batch_size=1000

@@ -27,15 +27,12 @@ from ..errors import (
 )
 from ..models import RENDERED_STATES, Certificate, CertificateVersion, Credential, Pipeline, VersionReason
 from ..transitions import log_event, transition
-from .handoff import chunks, enqueue_after_commit
+from .handoff import enqueue_after_commit
 from .issuance import create_version, lock_enrollment
 from .rendering import prints_the_same
 from .snapshot import snapshot_of
 
 logger = logging.getLogger(__name__)
-
-#: Reissues per background task: thousands of certificates never sit in one task or one transaction.
-REISSUE_BATCH = 20
 
 
 def _reason(reason: str) -> str:
@@ -241,13 +238,3 @@ def certificates_reissue_plan(*, certificate_ids: list[int]) -> ReissuePlan:
         else:
             plan.changing.append(certificate.pk)
     return plan
-
-
-def certificates_reissue_in_background(*, certificate_ids: list[int], reason: str, note: str = "", by=None) -> int:
-    """Queue reissues in small batches (after commit); returns how many certificates were queued."""
-    if reason not in VersionReason.values or reason == VersionReason.FIRST_ISSUE:
-        raise ValueError(f"not a reason to reissue: {reason!r}")
-    by_id = by.pk if getattr(by, "pk", None) else None
-    for chunk in chunks(certificate_ids, REISSUE_BATCH):
-        enqueue_after_commit("certificates.tasks.certificates_reissue_task", chunk, reason, note, by_id)
-    return len(certificate_ids)

@@ -166,6 +166,24 @@ def test_reissue_command_counts_then_queues_what_changes(run_on_commit, mailoutb
     assert "1 certificates checked: 0 will get a new version, 1 unchanged" in out
 
 
+def test_reissue_command_records_who_and_makes_a_job_with_a_progress_page(run_on_commit):
+    from certificates.models import JobState, StaffJob
+    from learners.tests.factories import UserFactory
+
+    course = CourseFactory(title="Old", slug="old")
+    issued_certificate(run_on_commit, course=course)
+    _rename_course(course, "New")
+    with pytest.raises(CommandError, match="no staff user"):
+        reissue_command("--course", "old", "--reason", "renamed", "--by", "nobody")
+    UserFactory(username="ops", is_staff=True)
+    with run_on_commit():
+        out, _ = reissue_command("--course", "old", "--reason", "renamed", "--by", "ops")
+    job = StaffJob.objects.get()
+    assert (job.state, job.created_by.username, job.total) == (JobState.FINISHED, "ops", 1)
+    assert f"/admin/certificates/staffjob/{job.pk}/change/" in out
+    assert CertificateVersion.objects.get(number=2).created_by.username == "ops"
+
+
 def test_reissue_command_rejects_bad_input_and_writes_nothing(run_on_commit):
     certificate = issued_certificate(run_on_commit)
     with pytest.raises(CommandError, match="unknown course"):

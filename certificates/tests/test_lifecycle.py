@@ -141,11 +141,11 @@ def test_a_course_rename_reissues_every_certificate_of_the_course_in_the_backgro
     course.save()
     ids = [c.pk for c in certificates]
     assert sorted(lifecycle.certificates_reissue_plan(certificate_ids=ids).changing) == sorted(ids)
+    from certificates.services import jobs
+
     with run_on_commit():
-        queued = lifecycle.certificates_reissue_in_background(
-            certificate_ids=ids, reason="course_correction", note="course renamed"
-        )
-    assert queued == 3
+        job = jobs.reissue_job_start(certificate_ids=ids, note="course renamed", by=None, course_id=course.pk)
+    assert job.total == 3
     for certificate in certificates:
         assert list(certificate.versions.values_list("number", "course_title", "is_current")) == [
             (2, "Intro to Python", True),

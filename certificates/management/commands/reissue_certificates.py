@@ -1,10 +1,13 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.urls import reverse
 
 from certificates import codes
 from certificates.models import VersionReason
 from certificates.selectors import certificate_ids_for_reissue
-from certificates.services.lifecycle import certificates_reissue_in_background, certificates_reissue_plan
+from certificates.services.jobs import reissue_job_start
+from certificates.services.lifecycle import certificates_reissue_plan
 from courses.selectors import course_by_key
 
 
@@ -25,12 +28,18 @@ class Command(BaseCommand):
             choices=[r for r in VersionReason.values if r != VersionReason.FIRST_ISSUE],
             help="What kind of correction this is (default: bulk_reissue).",
         )
+        parser.add_argument("--by", help="The staff username the job and the new versions are recorded under.")
         parser.add_argument("--dry-run", action="store_true", help="Only count what would change.")
 
-    def handle(self, *args, course, code, reason, kind, dry_run, **options):
+    def handle(self, *args, course, code, reason, kind, by, dry_run, **options):
         if not reason.strip():
             raise CommandError("--reason must say why")
-        course_slug = None
+        user = None
+        if by:
+            user = get_user_model().objects.filter(username=by, is_staff=True).first()
+            if user is None:
+                raise CommandError(f"no staff user {by!r}")
+        course_slug, found = None, None
         if course:
             found = course_by_key(course)
             if found is None:
@@ -55,8 +64,10 @@ class Command(BaseCommand):
             + (f", {len(plan.refused)} cannot be reissued." if plan.refused else ".")
         )
         if not dry_run and changing:
-            with transaction.atomic():
-                certificates_reissue_in_background(certificate_ids=changing, reason=kind, note=reason.strip())
-            self.stdout.write(f"Queued {len(changing)} reissues; the worker renders and emails them.")
+            job = reissue_job_start(
+                certificate_ids=changing, note=reason, by=user, course_id=found.pk if found else None, reason=kind
+            )
+            page = settings.SITE_URL + reverse("admin:certificates_staffjob_change", args=[job.pk])
+            self.stdout.write(f"Queued {len(changing)} reissues as job #{job.pk}; its progress: {page}")
         if missing:
             raise CommandError(f"{len(missing)} codes not found", returncode=1)
