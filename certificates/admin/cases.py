@@ -196,6 +196,8 @@ class CaseAdmin(admin.ModelAdmin):
 
     def preview_view(self, request, case_id: int):
         """The certificate as it would print with the requested name (nothing is saved)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         case = get_object_or_404(Case, pk=case_id, kind=CaseKind.NAME_CORRECTION)
         if not case.certificate_id or not Certificate.objects.public().filter(pk=case.certificate_id).exists():
             raise Http404("nothing printed yet")

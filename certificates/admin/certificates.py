@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from courses.models import Course
+from learners.models import Decision
 
 from .. import selectors
 from ..errors import CertificateError
@@ -93,7 +94,13 @@ PAGE_ACTIONS = [
         "approve",
         "Approve and issue",
         REVIEW,
-        lambda c: c.pipeline_state == Pipeline.HELD and c.approved_at is None,
+        # Only what the course's rule sent to review: approving a certificate held for bad data would
+        # pre-approve it past a review it never had.
+        lambda c: (
+            c.pipeline_state == Pipeline.HELD
+            and c.approved_at is None
+            and c.enrollment.decision == Decision.NEEDS_REVIEW
+        ),
         lambda c, by, _: issuance.certificate_approve(certificate_id=c.pk, by=by),
         "Approved",
     ),
@@ -274,11 +281,7 @@ class CertificateAdmin(admin.ModelAdmin):
             raise Http404("no such certificate")
         certificate = work.certificate
         buttons = [
-            action
-            for action in PAGE_ACTIONS
-            if action.applies(certificate)
-            and allowed(request, action.permission)
-            and not (action.name == "approve" and not work.awaiting_review)
+            action for action in PAGE_ACTIONS if action.applies(certificate) and allowed(request, action.permission)
         ]
         context = {
             **self.admin_site.each_context(request),
@@ -370,9 +373,8 @@ class CertificateAdmin(admin.ModelAdmin):
             step=lambda c: page_action.run(c, request.user, reason),
             errors=(CertificateError, PermissionError),
         )
-        if done:
-            for certificate in applicable:
-                audit(request, certificate, f"{page_action.label} (bulk)" + (f": {reason}" if reason else ""))
+        for certificate in done:
+            audit(request, certificate, f"{page_action.label} (bulk)" + (f": {reason}" if reason else ""))
 
     def _with_reason(self, request, queryset, action_name: str, *, title: str, explanation: str):
         reason = request.POST.get("reason", "").strip()
@@ -431,16 +433,23 @@ class CertificateAdmin(admin.ModelAdmin):
             messages.error(request, f"Select at most {MAX_SELECTED}; reissue a whole course from its page.")
             return None
         return reissue_confirm(
-            request, certificate_ids=ids, course=None, back=reverse("admin:certificates_certificate_changelist")
+            request,
+            certificate_ids=ids,
+            course=None,
+            back=reverse("admin:certificates_certificate_changelist"),
+            select_across=request.POST.get("select_across") == "1",
         )
 
     @admin.action(description="Export CSV (every version)", permissions=["export"])
     def export_csv(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True))
-        return export_csv_response(certificate_ids=ids, name=f"certificates-{timezone.localdate().isoformat()}")
+        return export_csv_response(
+            certificate_ids=queryset.values("pk"), name=f"certificates-{timezone.localdate().isoformat()}"
+        )
 
     def course_preview(self, request, course_id: int, kind: str):
         """A sample certificate of a course (linked from the course's admin page)."""
+        if not request.user.has_perm("courses.view_course"):
+            raise PermissionDenied
         course = get_object_or_404(Course, pk=course_id)
         pdf_bytes, png_bytes = rendering.certificate_preview(
             course_id=course.pk, holder_name=request.GET.get("name", "")

@@ -22,6 +22,9 @@ NAMED_IN_MESSAGE = 5
 #: How many refusals are listed one by one.
 REFUSALS_LISTED = 10
 
+#: How many of the selected rows the reason page names (the action applies to all of them).
+SHOWN_BEFORE_ASKING = 200
+
 NOTHING_SELECTED = "Nothing was done: none of the selected rows can take that action."
 
 
@@ -53,12 +56,13 @@ def run_each(
     label: Callable[[T], str],
     step: Callable[[T], object],
     errors: tuple[type[Exception], ...] = (CertificateError,),
-) -> int:
+) -> list[T]:
     """Do ``step`` to each item; say what was done by name, and each refusal with its reason.
 
     ``step`` returning a string means "not done, because ..." (a refusal that is not an error).
-    Nothing done is never reported as a success.
+    Nothing done is never reported as a success. Returns the items that were done.
     """
+    finished: list[T] = []
     succeeded: list[str] = []
     refused: list[str] = []
     for item in items:
@@ -70,6 +74,7 @@ def run_each(
         if isinstance(outcome, str):
             refused.append(f"{label(item)}: {outcome}")
         else:
+            finished.append(item)
             succeeded.append(label(item))
     if succeeded:
         messages.success(request, f"{done} {len(succeeded)}: {_listed(succeeded)}.")
@@ -79,7 +84,7 @@ def run_each(
         messages.error(request, f"... and {len(refused) - REFUSALS_LISTED} more were not done.")
     if not succeeded and not refused:
         messages.warning(request, NOTHING_SELECTED)
-    return len(succeeded)
+    return finished
 
 
 def audit(request: HttpRequest, obj, message: str) -> None:
@@ -101,7 +106,7 @@ def ask_reason(
     button: str,
 ) -> TemplateResponse:
     """The page between choosing a bulk action and doing it, when it needs a reason (reject, revoke, decline)."""
-    rows = list(queryset[:200])
+    rows = list(queryset[:SHOWN_BEFORE_ASKING])
     return TemplateResponse(
         request,
         "admin/desk/ask_reason.html",
@@ -113,6 +118,9 @@ def ask_reason(
             "button": button,
             "items": [(row.pk, label(row)) for row in rows],
             "more": max(queryset.count() - len(rows), 0),
+            # "Select all N" is carried as such (the filters are in the URL), never as N hidden ids.
+            "select_across": request.POST.get("select_across") == "1",
+            "post_to": request.get_full_path(),
             "opts": modeladmin.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         },

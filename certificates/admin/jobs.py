@@ -27,7 +27,9 @@ EXPORT = "certificates.export_certificates"
 MAX_SELECTED = 5000
 
 
-def reissue_confirm(request, *, certificate_ids: list[int], course: Course | None, back: str):
+def reissue_confirm(
+    request, *, certificate_ids: list[int], course: Course | None, back: str, select_across: bool = False
+):
     """The confirmation page (GET-like) and the start of the job (POST with ``confirm``)."""
     require(request, REISSUE_MANY)
     if request.POST.get("confirm"):
@@ -50,7 +52,11 @@ def reissue_confirm(request, *, certificate_ids: list[int], course: Course | Non
         "title": f"Reissue {course.title if course else f'{len(certificate_ids)} certificates'}",
         "preview": preview,
         "course": course,
-        "certificate_ids": certificate_ids if course is None else [],
+        # A selection is posted back as the page's ids, or as "all N" with the list's filters (the URL):
+        # never thousands of hidden fields.
+        "certificate_ids": certificate_ids[:1] if select_across else (certificate_ids if course is None else []),
+        "select_across": select_across,
+        "post_to": request.get_full_path(),
         "back": back,
         "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
     }

@@ -7,6 +7,7 @@ hand; a row opens the certificate's work page, where the fix and every other but
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -131,6 +132,8 @@ class DeliveryProblemAdmin(ReadOnlyAdmin):
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         delivery = get_object_or_404(self.get_queryset(request), pk=object_id)
         work = selectors.certificate_work(delivery.certificate_pk) if delivery.certificate_pk else None
         context = {
@@ -155,17 +158,23 @@ class DeliveryProblemAdmin(ReadOnlyAdmin):
             messages.error(request, "This email was not a certificate's: correct the address on the learner's page.")
             return back
         try:
-            certificate = emailing.certificate_correct_address(
+            certificate, sent = emailing.certificate_correct_address(
                 certificate_id=delivery.certificate_pk, email=request.POST.get("email", ""), by=request.user
             )
         except CertificateError as exc:
             messages.error(request, f"Not saved: {exc}")
             return back
-        audit(request, certificate, f"corrected the address to {certificate.enrollment.learner.email}")
+        learner = certificate.enrollment.learner
+        audit(request, certificate, f"corrected the address to {learner.email}")
+        if not sent:
+            messages.warning(
+                request,
+                f"Saved the address of {learner.certificate_name}, but no email went to it: "
+                f"{certificate.display_code} {selectors.resend_refusal(certificate)}.",
+            )
+            return back
         messages.success(
-            request,
-            f"Saved. {certificate.display_code} goes to {certificate.enrollment.learner.email} "
-            f"({certificate.enrollment.learner.certificate_name}).",
+            request, f"Saved. {certificate.display_code} goes to {learner.email} ({learner.certificate_name})."
         )
         return HttpResponseRedirect(reverse("admin:certificates_deliveryproblem_changelist"))
 

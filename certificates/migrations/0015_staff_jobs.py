@@ -39,6 +39,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('claimed_at', models.DateTimeField(blank=True, help_text='When a worker last took the job (a ZIP).', null=True)),
+                ('attempts', models.PositiveSmallIntegerField(default=0, help_text='Times a worker took a ZIP job.')),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
                 ('file', models.FileField(blank=True, max_length=200, upload_to='exports/')),
                 ('error', models.CharField(blank=True, max_length=500)),

@@ -43,6 +43,7 @@ class StaffJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker last took the job (a ZIP).")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Times a worker took a ZIP job.")
     finished_at = models.DateTimeField(null=True, blank=True)
     file = models.FileField(upload_to="exports/", blank=True, max_length=200)
     error = models.CharField(max_length=500, blank=True)

@@ -71,10 +71,6 @@ class CertificateWork:
     def learner(self) -> Learner:
         return self.certificate.enrollment.learner
 
-    @property
-    def awaiting_review(self) -> bool:
-        return Certificate.objects.awaiting_review().filter(pk=self.certificate.pk).exists()
-
 
 def certificate_work(certificate_id: int) -> CertificateWork | None:
     certificate = (

@@ -20,8 +20,7 @@ from delivery.models import Delivery, DeliveryStatus, TrackingEvent
 from learners.models import Decision, Enrollment
 from learners.selectors import ImportReportFile, last_import_report
 
-from ..models import Case, Certificate, Credential, Pipeline
-from ..models.cases import LIVE_CASE_STATES
+from ..models import Case, CaseState, Certificate, Credential, Pipeline
 from ..watchdog.selectors import queue_health
 
 #: A heartbeat older than this, with the sweep scheduled every minute, means the cluster is not working.
@@ -97,7 +96,8 @@ def pipeline_health(*, now: datetime | None = None) -> PipelineHealth:
     queued_emails = Delivery.objects.filter(status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING]).aggregate(
         n=Count("pk"), since=Min("created_at")
     )
-    live_cases = Case.objects.filter(state__in=LIVE_CASE_STATES).aggregate(n=Count("pk"), since=Min("created_at"))
+    # Open, not waiting on the learner: what staff have to answer.
+    live_cases = Case.objects.filter(state=CaseState.OPEN).aggregate(n=Count("pk"), since=Min("created_at"))
     health.waiting = [
         Waiting(
             "Completions not yet decided",
@@ -132,9 +132,7 @@ def pipeline_health(*, now: datetime | None = None) -> PipelineHealth:
     failed_emails = Delivery.objects.filter(status=DeliveryStatus.FAILED, created_at__gte=day_ago).count()
     gave_up = Certificate.objects.filter(pipeline_state=Pipeline.ISSUED).exclude(state_reason="").count()
     health.last_day = [
-        Figure(
-            "Emails failed", failed_emails, _admin("certificates/deliveryproblem/?status=failed"), failed_emails > 0
-        ),
+        Figure("Emails failed", failed_emails, _admin("delivery/delivery/?status=failed"), failed_emails > 0),
         Figure("Bounced", tracked.get("bounced", 0), _admin("certificates/deliveryproblem/?tracking_status=bounced")),
         Figure(
             "Complaints",
@@ -173,7 +171,7 @@ def desk_queues() -> list[QueueCount]:
     """The staff desk's queues and how many items wait in each (the admin's front page)."""
     from ..models import CompletionDispute, DeliveryProblem, HeldCertificate, NameCorrection, ReviewCertificate
 
-    live = {"state__in": LIVE_CASE_STATES}
+    live = {"state": CaseState.OPEN}  # the lists they link to show the open ones
     return [
         QueueCount("Held certificates", HeldCertificate.objects.count(), _admin("certificates/heldcertificate")),
         QueueCount("Manual review", ReviewCertificate.objects.count(), _admin("certificates/reviewcertificate")),

@@ -248,9 +248,10 @@ def certificate_email_resend(*, certificate_ids: list[int], by, learner_request:
     return queued
 
 
-def certificate_correct_address(*, certificate_id: int, email: str, by) -> Certificate:
+def certificate_correct_address(*, certificate_id: int, email: str, by) -> tuple[Certificate, bool]:
     """Staff correct the address a certificate's email failed at: the learner's address changes (history
-    kept) and a failed certificate is emailed to the new one."""
+    kept) and the certificate is emailed to the new one. Returns (certificate, whether an email is on
+    its way): none goes to a certificate that is not valid."""
     email = (email or "").strip()
     if problem := email_problem(email):
         raise InvalidAddress(problem)
@@ -269,4 +270,12 @@ def certificate_correct_address(*, certificate_id: int, email: str, by) -> Certi
             raise InvalidAddress(str(exc)) from exc
         log_event(certificate, "address_corrected", f"{learner.email} → {email}", actor=by)
         certificate_follow_address(certificate=certificate, email=email)
-    return Certificate.objects.select_related("enrollment__learner").get(pk=certificate_id)
+        certificate = Certificate.objects.select_related("enrollment__learner").get(pk=certificate_id)
+        version = certificate.current_version
+        # Rendered: its email task is queued (follow_address just put it back) and will send it.
+        sent = certificate.pipeline_state == Pipeline.RENDERED or (
+            version is not None and delivery_pending(composer=COMPOSER, references=[version.pk]) is not None
+        )
+        if not sent:  # a complaint, or a resend that bounced: follow_address sends only failed first emails
+            sent = bool(certificate_email_resend(certificate_ids=[certificate_id], by=by))
+    return Certificate.objects.select_related("enrollment__learner").get(pk=certificate_id), sent

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.files import File
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -33,6 +34,11 @@ logger = logging.getLogger(__name__)
 #: Items a worker claims at a time, and how many workers a job is handed to at its start.
 CLAIM_BATCH = 20
 RUNNERS = 4
+#: A reissue task stops claiming after this long and queues its own continuation: it stays well
+#: inside the queue's task timeout (60 s), and the renders and emails it caused get workers between.
+WORK_SLICE_SECONDS = 40
+#: Tries a ZIP gets before the job is marked failed (each ends by being killed at ZIP_TIMEOUT).
+ZIP_ATTEMPTS = 3
 #: A ZIP task may run longer than a certificate's (reading many files), but never past the queue's
 #: retry (180 s), or the broker would hand it to a second worker while the first still works.
 ZIP_TIMEOUT = 150
@@ -87,8 +93,14 @@ def _claim(job_id: int) -> list[StaffJobItem]:
         StaffJobItem.objects.filter(pk__in=[item.pk for item in items], outcome=ItemOutcome.PENDING).update(
             outcome=ItemOutcome.CLAIMED, claimed_at=now
         )
+        for item in items:
+            item.outcome, item.claimed_at = ItemOutcome.CLAIMED, now
         StaffJob.objects.filter(pk=job_id).update(updated_at=now)
     return items
+
+
+class ClaimLost(Exception):
+    """The sweep gave this item back (its claim looked dead): another worker does it; roll back."""
 
 
 def _reissue_item(job: StaffJob, item: StaffJobItem) -> None:
@@ -99,7 +111,10 @@ def _reissue_item(job: StaffJob, item: StaffJobItem) -> None:
                 certificate_id=item.certificate_id, reason=job.reason, note=job.note, by=job.created_by
             )
             outcome = ItemOutcome.REISSUED if version is not None else ItemOutcome.UNCHANGED
-            _finish_item(item, outcome)
+            if not _finish_item(item, outcome):
+                raise ClaimLost(item.pk)
+    except ClaimLost:
+        logger.warning("job %s item %s was given back before it was done; left to its new worker", job.pk, item.pk)
     except CertificateError as exc:
         _finish_item(item, ItemOutcome.FAILED, str(exc))
     except Exception as exc:  # one broken certificate must not stop the other 1,999
@@ -107,9 +122,12 @@ def _reissue_item(job: StaffJob, item: StaffJobItem) -> None:
         _finish_item(item, ItemOutcome.FAILED, f"error: {type(exc).__name__}: {exc}")
 
 
-def _finish_item(item: StaffJobItem, outcome: str, detail: str = "") -> None:
-    StaffJobItem.objects.filter(pk=item.pk, outcome=ItemOutcome.CLAIMED).update(
-        outcome=outcome, detail=detail[:500], finished_at=timezone.now()
+def _finish_item(item: StaffJobItem, outcome: str, detail: str = "") -> bool:
+    """Record an outcome if the claim is still this worker's (the same claim time); False if not."""
+    return bool(
+        StaffJobItem.objects.filter(pk=item.pk, outcome=ItemOutcome.CLAIMED, claimed_at=item.claimed_at).update(
+            outcome=outcome, detail=detail[:500], finished_at=timezone.now()
+        )
     )
 
 
@@ -123,20 +141,21 @@ def _finish_job_if_done(job_id: int) -> bool:
     )
 
 
-def staff_job_work(*, job_id: int) -> int:
-    """Work on a job until nothing is left to claim; returns how many items this worker did. Safe to
-    run on many workers at once, and again after a crash."""
+def staff_job_work(*, job_id: int, slice_seconds: float = WORK_SLICE_SECONDS) -> int:
+    """Work on a job for a slice of time, then queue the rest as a new task; returns how many items
+    this worker did. Safe to run on many workers at once, and again after a crash."""
     job = StaffJob.objects.select_related("created_by").get(pk=job_id)
     if job.state != JobState.RUNNING:
         return 0
     if job.kind == JobKind.EXPORT_ZIP:
         return int(export_zip_build(job_id=job_id))
-    done = 0
-    while items := _claim(job_id):
+    done, deadline = 0, time.monotonic() + slice_seconds
+    while time.monotonic() < deadline and (items := _claim(job_id)):
         for item in items:
             _reissue_item(job, item)
             done += 1
-    _finish_job_if_done(job_id)
+    if not _finish_job_if_done(job_id) and time.monotonic() >= deadline:
+        enqueue_after_commit("certificates.tasks.staff_job_work_task", job_id)  # the rest, as a new task
     return done
 
 
@@ -149,11 +168,12 @@ def staff_jobs_sweep(*, stuck_after: int) -> dict[str, int]:
     stalled = list(
         StaffJob.objects.filter(state=JobState.RUNNING, updated_at__lt=cutoff)
         .filter(Q(kind=JobKind.REISSUE) | Q(claimed_at__isnull=True) | Q(claimed_at__lt=cutoff))
-        .values_list("pk", flat=True)[:50]
+        .values_list("pk", "kind")[:50]
     )
-    for job_id in stalled:
+    for job_id, kind in stalled:
         StaffJob.objects.filter(pk=job_id).update(updated_at=timezone.now())
-        enqueue_after_commit("certificates.tasks.staff_job_work_task", job_id)
+        options = {"timeout": ZIP_TIMEOUT} if kind == JobKind.EXPORT_ZIP else None
+        enqueue_after_commit("certificates.tasks.staff_job_work_task", job_id, q_options=options)
     return {"job_items_released": released, "jobs_nudged": len(stalled)}
 
 
@@ -188,10 +208,16 @@ def export_zip_build(*, job_id: int) -> bool:
     claimed = (
         StaffJob.objects.filter(pk=job_id, state=JobState.RUNNING)
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=cutoff))
-        .update(claimed_at=now)
+        .update(claimed_at=now, attempts=F("attempts") + 1)
     )
     if not claimed:
         return False
+    if StaffJob.objects.filter(pk=job_id, attempts__gt=ZIP_ATTEMPTS).update(
+        state=JobState.FAILED,
+        finished_at=now,
+        error=f"gave up after {ZIP_ATTEMPTS} tries: each was stopped before the ZIP was complete",
+    ):
+        return True
     job = StaffJob.objects.select_related("course").get(pk=job_id)
     count = 0
     try:

@@ -467,3 +467,42 @@ def test_health_page_is_green_with_a_fresh_heartbeat(support):
         not response.context["health"].cluster_stalled
         and "Working: the last task finished" in response.content.decode()
     )
+
+
+def test_reject_all_across_pages_applies_to_every_selected_certificate(support, run_on_commit):
+    held = [_held_for_review(run_on_commit) for _ in range(3)]
+    queue = reverse("admin:certificates_reviewcertificate_changelist")
+    chosen = {"action": "reject", "_selected_action": [held[0].pk], "select_across": "1", "index": "0"}
+    page = support.post(queue, chosen)
+    assert 'name="select_across" value="1"' in page.content.decode()
+    post(support, queue, {**chosen, "apply": "1", "reason": "cohort cancelled"})
+    assert Certificate.objects.filter(pk__in=[c.pk for c in held], pipeline_state=Pipeline.REJECTED).count() == 3
+
+
+def test_a_certificate_held_for_data_cannot_be_approved_past_review(support, run_on_commit):
+    held = _held_for_name(run_on_commit)
+    assert "Approve and issue" not in support.get(_page(held)).content.decode()
+    response = post(support, _act(held, "approve"))
+    held.refresh_from_db()
+    assert held.approved_at is None and _messages(response)[0][0] == "error"
+
+
+def test_correcting_the_address_after_a_complaint_sends_it_again(support, run_on_commit, mailoutbox):
+    from delivery.services import delivery_record_tracking
+
+    certificate = issued_certificate(run_on_commit, full_name="Cy Complaint", email="cy@old.example")
+    delivery = Delivery.objects.get(recipient="cy@old.example")
+    Delivery.objects.filter(pk=delivery.pk).update(esp_message_id="esp-c")
+    with run_on_commit():
+        delivery_record_tracking(event_id="c-1", event_type="complained", esp_message_id="esp-c")
+    [problem] = support.get(reverse("admin:certificates_deliveryproblem_changelist")).context["cl"].result_list
+    mailoutbox.clear()
+    with run_on_commit():
+        response = post(
+            support,
+            reverse("admin:certificates_deliveryproblem_address", args=[problem.pk]),
+            {"email": "cy@new.example"},
+        )
+    assert _messages(response)[0][0] == "success"
+    assert [m.to for m in mailoutbox] == [["Cy Complaint <cy@new.example>"]]
+    assert certificate.display_code in _messages(response)[0][1]

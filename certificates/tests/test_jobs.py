@@ -333,6 +333,50 @@ def test_2000_certificates_reissued_by_four_workers_at_once(client, mailoutbox):
         for module in ("certificates.services.handoff", "delivery.services")
     ]
     with render, png, inline[0], inline[1], ThreadPoolExecutor(max_workers=jobs.RUNNERS) as pool:
-        done = list(pool.map(worker, [args[0] for args in queued]))
-    assert sum(done) == 2000 and all(count > 0 for count in done)  # every worker took a share
+        done, first_round = [], None
+        while queued:  # a task that used its time slice queued its continuation: run those too
+            batch, queued[:] = [args[0] for args in queued], []
+            counts = list(pool.map(worker, batch))
+            first_round = first_round or counts
+            done += counts
+    assert sum(done) == 2000 and all(count > 0 for count in first_round)  # every worker took a share
     _assert_one_new_version_each(client, ids, mailoutbox)
+
+
+def test_a_worker_stops_after_its_time_slice_and_queues_the_rest(admin_user_, run_on_commit):
+    course, certificates = _course_with_certificates(run_on_commit, n=3)
+    with mock.patch.object(jobs, "enqueue_after_commit"):
+        job = jobs.reissue_job_start(
+            certificate_ids=[c.pk for c in certificates], note="typo", by=admin_user_, course_id=course.pk
+        )
+    with mock.patch.object(jobs, "CLAIM_BATCH", 1), mock.patch.object(jobs, "enqueue_after_commit") as queued:
+        assert jobs.staff_job_work(job_id=job.pk, slice_seconds=0) == 0  # no time at all: nothing claimed
+        queued.assert_called_once_with("certificates.tasks.staff_job_work_task", job.pk)
+    with run_on_commit():
+        jobs.staff_job_work(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.state == JobState.FINISHED
+
+
+def test_an_item_given_back_meanwhile_is_not_done_twice(admin_user_, run_on_commit):
+    course, certificates = _course_with_certificates(run_on_commit, n=1)
+    with mock.patch.object(jobs, "enqueue_after_commit"):
+        job = jobs.reissue_job_start(certificate_ids=[certificates[0].pk], note="typo", by=admin_user_)
+    [item] = jobs._claim(job.pk)
+    jobs.staff_jobs_sweep(stuck_after=-1)  # the sweep thinks this worker died; another claims it
+    [again] = jobs._claim(job.pk)
+    jobs._reissue_item(job, item)  # the first worker wakes up: its claim is gone, its reissue rolls back
+    assert not CertificateVersion.objects.filter(number=2).exists()
+    jobs._reissue_item(job, again)
+    assert CertificateVersion.objects.filter(number=2).count() == 1
+    assert StaffJobItem.objects.get(pk=item.pk).outcome == ItemOutcome.REISSUED
+
+
+def test_a_zip_that_never_finishes_is_marked_failed(admin_user_, run_on_commit):
+    course, _ = _course_with_certificates(run_on_commit, n=1)
+    with mock.patch.object(jobs, "enqueue_after_commit"):
+        job = jobs.export_zip_start(course_id=course.pk, by=admin_user_)
+    StaffJob.objects.filter(pk=job.pk).update(attempts=jobs.ZIP_ATTEMPTS)  # killed each time before
+    assert jobs.export_zip_build(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and "gave up" in job.error
