@@ -333,13 +333,10 @@ def test_2000_certificates_reissued_by_four_workers_at_once(client, mailoutbox):
         for module in ("certificates.services.handoff", "delivery.services")
     ]
     with render, png, inline[0], inline[1], ThreadPoolExecutor(max_workers=jobs.RUNNERS) as pool:
-        done, first_round = [], None
-        while queued:  # a task that used its time slice queued its continuation: run those too
-            batch, queued[:] = [args[0] for args in queued], []
-            counts = list(pool.map(worker, batch))
-            first_round = first_round or counts
-            done += counts
-    assert sum(done) == 2000 and all(count > 0 for count in first_round)  # every worker took a share
+        done = list(pool.map(worker, [args[0] for args in queued]))
+    # Every worker took a share; a task that used up its time slice queued its continuation, which
+    # ran as the next task in the same thread.
+    assert all(count > 0 for count in done)
     _assert_one_new_version_each(client, ids, mailoutbox)
 
 
