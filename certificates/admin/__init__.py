@@ -1,6 +1,7 @@
 """The staff desk (Django admin), one module per responsibility:
 
-- ``certificates``: the certificate list and work page, its buttons and bulk actions
+- ``actions``: the buttons of a certificate (permission, when it applies, the service it calls)
+- ``certificates``: the certificate list and work page, and its bulk actions
 - ``queues``: held, manual review and delivery problems
 - ``cases``: learners' requests (name corrections, disputes, the rest)
 - ``jobs``: reissue a course or a selection (confirm, then progress), ZIP and CSV exports

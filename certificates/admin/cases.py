@@ -17,13 +17,12 @@ from django.urls import path, reverse
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
-from courses import rules
 from learners.models import WebhookEvent
 
 from .. import selectors
 from ..errors import CertificateError
 from ..models import Case, CaseKind, CaseState, Certificate, CompletionDispute, NameCorrection
-from ..services import cases, rendering
+from ..services import cases, issuance, rendering
 from .common import allowed, audit, require, run_each
 
 DECIDE = "certificates.decide_case"
@@ -147,13 +146,7 @@ class CaseAdmin(admin.ModelAdmin):
     @staticmethod
     def _dispute_context(case: Case) -> dict:
         enrollment, course = case.enrollment, case.enrollment.course
-        decision = rules.evaluate(
-            rule=course.issuance_rule,
-            threshold=course.threshold,
-            completed=enrollment.completed_at is not None,
-            score=enrollment.score,
-            attendance=enrollment.attendance,
-        )
+        decision = issuance.rule_decision(enrollment)
         sent = WebhookEvent.objects.filter(enrollment=enrollment).order_by("-received_at").first()
         return {
             "enrollment": enrollment,

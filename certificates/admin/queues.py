@@ -23,7 +23,8 @@ from .. import codes, selectors
 from ..errors import CertificateError
 from ..models import Certificate, DeliveryProblem, HeldCertificate, ReviewCertificate
 from ..services import emailing
-from .certificates import RESEND, SHORT_REASON, CertificateAdmin
+from .actions import RESEND, SHORT_REASON
+from .certificates import CertificateAdmin
 from .common import ReadOnlyAdmin, allowed, audit, certificate_label, require, run_each
 
 

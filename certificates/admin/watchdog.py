@@ -3,27 +3,17 @@
 from django.contrib import admin
 
 from ..models import WorkerHeartbeat, WorkerStall
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from .common import ReadOnlyAdmin
 
 
 @admin.register(WorkerHeartbeat)
-class WorkerHeartbeatAdmin(_ReadOnly):
+class WorkerHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["name", "last_task_at"]
     readonly_fields = ["name", "last_task_at"]
 
 
 @admin.register(WorkerStall)
-class WorkerStallAdmin(_ReadOnly):
+class WorkerStallAdmin(ReadOnlyAdmin):
     list_display = ["detected_at", "cluster", "action", "queued", "restarts", "last_task_at", "resolved_at"]
     list_filter = ["action", ("resolved_at", admin.EmptyFieldListFilter), "cluster"]
     readonly_fields = [f.name for f in WorkerStall._meta.fields]

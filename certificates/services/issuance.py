@@ -59,6 +59,18 @@ def create_version(
     )
 
 
+def rule_decision(enrollment: Enrollment) -> rules.Decision:
+    """What the course's rule says about this completion record, as it stands."""
+    course = enrollment.course
+    return rules.evaluate(
+        rule=course.issuance_rule,
+        threshold=course.threshold,
+        completed=enrollment.completed_at is not None,
+        score=enrollment.score,
+        attendance=enrollment.attendance,
+    )
+
+
 @transaction.atomic
 def certificate_issue_for_enrollment(*, enrollment_id: int, by=None, override: str = "") -> Certificate | None:
     """Apply the course's rule to a completion and issue (or hold) its certificate; safe to call twice.
@@ -69,13 +81,7 @@ def certificate_issue_for_enrollment(*, enrollment_id: int, by=None, override: s
     """
     enrollment = lock_enrollment(enrollment_id)
     course = enrollment.course
-    decision = rules.evaluate(
-        rule=course.issuance_rule,
-        threshold=course.threshold,
-        completed=enrollment.completed_at is not None,
-        score=enrollment.score,
-        attendance=enrollment.attendance,
-    )
+    decision = rule_decision(enrollment)
     # Recorded even when nothing changes below, so the sweep does not keep re-asking.
     enrollment_record_decision(enrollment_id=enrollment.pk, decision=decision)
     certificate = Certificate.objects.filter(enrollment=enrollment).first()

@@ -23,7 +23,7 @@ from django.utils.text import slugify
 
 from ..errors import CertificateError
 from ..exports import csv_lines
-from ..models import Certificate, CertificateVersion, Credential, Pipeline, VersionReason
+from ..models import RENDERED_STATES, Certificate, CertificateVersion, Credential, VersionReason
 from ..models.jobs import ITEM_DONE, ItemOutcome, JobKind, JobState, StaffJob, StaffJobItem
 from .handoff import enqueue_after_commit
 from .lifecycle import certificate_reissue, certificates_reissue_plan
@@ -191,10 +191,7 @@ def export_zip_start(*, course_id: int, by) -> StaffJob:
 def _zip_versions(course_id: int):
     return (
         CertificateVersion.objects.current()
-        .filter(
-            certificate__enrollment__course_id=course_id,
-            certificate__pipeline_state__in=[Pipeline.RENDERED, Pipeline.EMAILED, Pipeline.DELIVERY_FAILED],
-        )
+        .filter(certificate__enrollment__course_id=course_id, certificate__pipeline_state__in=RENDERED_STATES)
         .exclude(pdf="")
         .select_related("certificate")
         .order_by("certificate__code")
