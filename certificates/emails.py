@@ -34,6 +34,16 @@ def single_line(value: str) -> str:
 
 
 def linkedin_add_to_profile_url(certificate: CertificateVersion) -> str:
+    """The link we print: through our verify site, which counts it and sends the browser on to LinkedIn."""
+    return f"{certificate.certificate.verify_url}linkedin/add/"
+
+
+def linkedin_share_url(certificate: CertificateVersion) -> str:
+    return f"{certificate.certificate.verify_url}linkedin/share/"
+
+
+def linkedin_add_to_profile_target(certificate: CertificateVersion) -> str:
+    """LinkedIn's "add certification to profile" form, filled in from the version."""
     params = {
         "startTask": "CERTIFICATION_NAME",
         "name": certificate.course_title,
@@ -55,8 +65,8 @@ def _is_single_address(value: str) -> bool:
     return True
 
 
-def linkedin_share_url(certificate: CertificateVersion) -> str:
-    return "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": certificate.verify_url})
+def linkedin_share_target(certificate: CertificateVersion) -> str:
+    return "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": certificate.certificate.verify_url})
 
 
 _HONORIFICS = {"dr", "dr.", "prof", "prof.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "mx", "mx.", "sir", "dame"}

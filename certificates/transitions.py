@@ -38,6 +38,10 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         (C.ACTIVE, C.REVOKED),
         (C.SUSPENDED, C.REVOKED),
         (C.REVOKED, C.ACTIVE),  # un-revoked by an admin
+        # the holder's personal data was erased: final, whatever the credential was worth
+        (C.ACTIVE, C.WITHDRAWN),
+        (C.SUSPENDED, C.WITHDRAWN),
+        (C.REVOKED, C.WITHDRAWN),
     }
 )
 

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from delivery.views import anymail_webhooks
 from learners import views as sign_in_views
 from learners.api import lms_completions
+from verification import api as verify_api
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="verification:lookup", permanent=False)),
@@ -20,6 +21,8 @@ urlpatterns = [
     path("dashboard/", include("certificates.urls")),
     path("verify/", include("verification.urls")),
     path("api/lms/completions", lms_completions, name="lms_completions"),
+    path("api/verify/file", verify_api.verify_file, name="api_verify_file"),
+    path("api/verify/<str:code>", verify_api.verify_code, name="api_verify"),
     # ESP tracking webhooks (delivered, bounced, complained, opened, clicked): anymail/<esp>/tracking/
     path("anymail/<path:rest>", anymail_webhooks, name="anymail_webhooks"),
 ]

@@ -37,9 +37,8 @@ class DeliveryQuerySet(models.QuerySet):
             created_at__gt=models.OuterRef("created_at"),
             status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.SENT],
         ).exclude(tracking_status__in=PROBLEM_TRACKING)
-        return self.filter(Q(status=DeliveryStatus.FAILED) | Q(tracking_status__in=PROBLEM_TRACKING)).exclude(
-            models.Exists(replaced)
-        )
+        failed = self.filter(Q(status=DeliveryStatus.FAILED) | Q(tracking_status__in=PROBLEM_TRACKING))
+        return failed.exclude(models.Exists(replaced)).exclude(recipient="")  # erased: nothing left to fix
 
 
 class Delivery(models.Model):

@@ -85,6 +85,18 @@ def delivery_repoint(*, delivery_id: int, recipient: str) -> bool:
     )
 
 
+@transaction.atomic
+def delivery_forget_addresses(addresses: list[str]) -> int:
+    """Erase addresses (the person asked to be forgotten): unsent deliveries to them are dropped,
+    and no delivery or tracking event keeps them. Returns how many deliveries held one."""
+    if not addresses:
+        return 0
+    deliveries = Delivery.objects.filter(recipient__in=addresses)
+    deliveries.filter(status=DeliveryStatus.QUEUED).update(status=DeliveryStatus.FAILED, last_error="address erased")
+    TrackingEvent.objects.filter(recipient__in=addresses).update(recipient="")
+    return deliveries.update(recipient="")
+
+
 def delivery_send(*, delivery_id: int) -> bool:
     """Send one delivery if it is due; returns whether this call sent it. Safe to run twice at once."""
     now = timezone.now()

@@ -5,8 +5,11 @@ from . import views
 app_name = "verification"
 urlpatterns = [
     path("", views.lookup, name="lookup"),
+    path("file/", views.file_check, name="file_check"),  # before <code>/: "file" is not a code
     path("<str:code>/", views.detail, name="detail"),
     path("<str:code>/v<int:number>/", views.version_detail, name="version"),
+    path("<str:code>/v<int:number>/logo", views.logo, name="logo"),
     path("<str:code>/pdf/", views.pdf, name="pdf"),
     path("<str:code>/preview.png", views.preview, name="preview"),
+    path("<str:code>/linkedin/<str:action>/", views.linkedin, name="linkedin"),
 ]

@@ -1,69 +1,143 @@
+"""The public verify pages: look up by code, one certificate (or one of its versions), its files,
+the file check, and the LinkedIn links that count how often a certificate is shared.
+
+Unknown, malformed, held, rejected and never-issued codes all get the very same not-found answer
+(status, template, bytes): probing reveals nothing about which codes exist.
+"""
+
+from __future__ import annotations
+
+from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
 
 from certificates import codes
-from certificates.selectors import certificate_by_typed_code, version_by_code
+from certificates.emails import linkedin_add_to_profile_target, linkedin_share_target
+from certificates.models import CertificateVersion, LookupChannel
+from certificates.selectors import public_facts, public_version
+from certificates.services.lookups import lookup_count
+
+from .limits import ASSETS, lookup_limited
+from .uploads import UploadRefused, uploaded_pdf, version_of_file
 
 NOT_FOUND_TEMPLATE = "verification/not_found.html"
 
 
-def _not_found(request: HttpRequest, typed: str = "") -> HttpResponse:
-    # Unknown, malformed and never-issued codes get the very same page: nothing to learn by probing.
-    return render(request, NOT_FOUND_TEMPLATE, {"typed": typed}, status=404)
+def _not_found(request: HttpRequest) -> HttpResponse:
+    # Nothing from the request goes into this page, so every not-found answer is byte-identical.
+    return render(request, NOT_FOUND_TEMPLATE, status=404)
 
 
-@require_GET
+def _page(request: HttpRequest, version: CertificateVersion) -> HttpResponse:
+    return render(request, "verification/detail.html", {"facts": public_facts(version)})
+
+
+@require_safe
+@lookup_limited()
 def lookup(request: HttpRequest) -> HttpResponse:
-    typed = request.GET.get("code", "").strip()
-    if not typed:
+    typed = request.GET.get("code")
+    if typed is None:
         return render(request, "verification/lookup.html")
-    code = codes.normalize(typed)
+    code, problem = codes.diagnose(typed)
     if code is None:
-        return _not_found(request, typed)
+        return render(request, "verification/lookup.html", {"typed": typed[:64], "problem": problem})
     return redirect("verification:detail", code=codes.display(code))
 
 
-@require_GET
+@require_safe
+@lookup_limited()
 def detail(request: HttpRequest, code: str) -> HttpResponse:
-    certificate = certificate_by_typed_code(code)
-    if certificate is None:
-        return _not_found(request, code)
-    if code != certificate.display_code:
-        return redirect("verification:detail", code=certificate.display_code, permanent=True)
-    version = certificate.current_version
-    return render(request, "verification/detail.html", {"certificate": certificate, "version": version})
+    version = public_version(code)
+    if version is None:
+        return _not_found(request)
+    if code != version.certificate.display_code:
+        return redirect("verification:detail", code=version.certificate.display_code, permanent=True)
+    lookup_count(version.certificate_id, LookupChannel.PAGE)
+    return _page(request, version)
 
 
-@require_GET
+@require_safe
+@lookup_limited()
 def version_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
     """One version as it was printed: a superseded one says so and links the current one."""
-    version = version_by_code(code, number)
+    version = public_version(code, number)
     if version is None:
-        return _not_found(request, code)
-    if version.is_current:
-        return redirect("verification:detail", code=version.display_code)
-    return render(request, "verification/detail.html", {"certificate": version.certificate, "version": version})
+        return _not_found(request)
+    if version.is_current or code != version.certificate.display_code:
+        return redirect("verification:detail", code=version.certificate.display_code)
+    lookup_count(version.certificate_id, LookupChannel.PAGE)
+    return _page(request, version)
 
 
-@require_GET
+def _valid_version(code: str) -> CertificateVersion | None:
+    version = public_version(code)
+    return version if version is not None and public_facts(version).has_files else None
+
+
+@require_safe
+@lookup_limited(group=ASSETS)
 def pdf(request: HttpRequest, code: str) -> HttpResponse:
-    certificate = certificate_by_typed_code(code)
-    version = certificate.current_version if certificate is not None else None
-    if certificate is None or not certificate.is_valid or version is None or not version.pdf:
-        return _not_found(request, code)  # a revoked PDF looks genuine: never serve it
+    version = _valid_version(code)
+    if version is None:
+        return _not_found(request)  # a revoked PDF looks genuine: never serve it
     return FileResponse(
-        version.pdf.open("rb"),
-        content_type="application/pdf",
-        filename=f"certificate-{certificate.display_code}.pdf",
+        version.pdf.open("rb"), content_type="application/pdf", filename=f"certificate-{version.display_code}.pdf"
     )
 
 
-@require_GET
+@require_safe
+@lookup_limited(group=ASSETS)
 def preview(request: HttpRequest, code: str) -> HttpResponse:
-    """The 1200x627 image link previews show when a learner shares their verify page."""
-    certificate = certificate_by_typed_code(code)
-    version = certificate.current_version if certificate is not None else None
-    if certificate is None or not certificate.is_valid or version is None or not version.preview:
-        return _not_found(request, code)
-    return FileResponse(version.preview.open("rb"), content_type="image/png")
+    """The image of the certificate: on the page, and the 1200x627 picture of a link preview."""
+    version = _valid_version(code)
+    if version is None or not version.preview:
+        return _not_found(request)
+    response = FileResponse(version.preview.open("rb"), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@require_safe
+@lookup_limited(group=ASSETS)
+def logo(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    """The issuer's logo as that version printed it (branding files are never overwritten)."""
+    version = public_version(code, number)
+    if version is None or not version.logo_path or public_facts(version).is_withdrawn:
+        return _not_found(request)
+    content_type = "image/png" if version.logo_path.lower().endswith(".png") else "image/jpeg"
+    response = FileResponse(default_storage.open(version.logo_path, "rb"), content_type=content_type)
+    response["Cache-Control"] = "public, max-age=86400, immutable"
+    return response
+
+
+@require_safe
+@lookup_limited(group=ASSETS)
+def linkedin(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    """The LinkedIn links in emails and on the dashboard come through here to be counted."""
+    version = _valid_version(code)
+    if version is None or action not in ("add", "share"):
+        return _not_found(request)
+    if action == "add":
+        lookup_count(version.certificate_id, LookupChannel.LINKEDIN_ADD)
+        return redirect(linkedin_add_to_profile_target(version))
+    lookup_count(version.certificate_id, LookupChannel.LINKEDIN_SHARE)
+    return redirect(linkedin_share_target(version))
+
+
+@csrf_exempt  # no session, no state changed: nothing for a forged request to gain
+@require_http_methods(["GET", "HEAD", "POST"])
+@lookup_limited()
+def file_check(request: HttpRequest) -> HttpResponse:
+    """An employer uploads the PDF a candidate sent: is it byte for byte one we issued?"""
+    if request.method != "POST":
+        return render(request, "verification/file_check.html")
+    try:
+        version = version_of_file(uploaded_pdf(request))
+    except UploadRefused as refused:
+        return render(request, "verification/file_check.html", {"problem": refused.message}, status=refused.status)
+    if version is None:
+        return render(request, "verification/file_check.html", {"unknown": True})
+    lookup_count(version.certificate_id, LookupChannel.FILE)
+    return render(request, "verification/file_check.html", {"facts": public_facts(version)})

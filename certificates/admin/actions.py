@@ -141,7 +141,7 @@ PAGE_ACTIONS = [
         "revoke",
         "Revoke",
         REVOKE,
-        lambda c: c.pipeline_state in ISSUED_STATES and c.credential_state != Credential.REVOKED,
+        lambda c: c.pipeline_state in ISSUED_STATES and c.credential_state in (Credential.ACTIVE, Credential.SUSPENDED),
         lambda c, by, why: lifecycle.certificate_revoke(certificate_id=c.pk, by=by, reason=why),
         "Revoked",
         reason="Why (shown on the verify page)",

@@ -1,5 +1,6 @@
 """Certificates and their versions (``certificate``), learners' requests (``cases``), staff desk queues
-(``queues``) and background jobs (``jobs``), and what the worker supervisor remembers (``watchdog``)."""
+(``queues``), background jobs (``jobs``), how often each was checked (``lookups``), and what the
+worker supervisor remembers (``watchdog``)."""
 
 from .cases import CLOSED_CASE_STATES, LIVE_CASE_STATES, Case, CaseEvent, CaseKind, CaseState
 from .certificate import (
@@ -18,6 +19,7 @@ from .certificate import (
     preview_upload_to,
 )
 from .jobs import ItemOutcome, JobKind, JobState, StaffJob, StaffJobItem
+from .lookups import LookupChannel, LookupCount
 from .queues import CompletionDispute, DeliveryProblem, HeldCertificate, NameCorrection, ReviewCertificate
 from .watchdog import StallAction, WorkerHeartbeat, WorkerStall
 
@@ -41,6 +43,8 @@ __all__ = [
     "ItemOutcome",
     "JobKind",
     "JobState",
+    "LookupChannel",
+    "LookupCount",
     "NameCorrection",
     "ReviewCertificate",
     "Credential",

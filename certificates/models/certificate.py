@@ -41,6 +41,8 @@ class Credential(models.TextChoices):
     ACTIVE = "active", "Active"
     SUSPENDED = "suspended", "Suspended"
     REVOKED = "revoked", "Revoked"
+    # The holder's personal data was erased: the code still answers, with no personal data.
+    WITHDRAWN = "withdrawn", "Withdrawn (personal data erased)"
 
 
 class VersionReason(models.TextChoices):
@@ -83,6 +85,7 @@ class Certificate(models.Model):
     credential_reason = models.CharField(max_length=500, blank=True, help_text="Shown on the verify page.")
     suspended_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True, help_text="When the holder's personal data was erased.")
     credential_changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -122,6 +125,7 @@ class Certificate(models.Model):
             ("unrevoke_certificate", "Can un-revoke a certificate"),
             ("reissue_course", "Can reissue every certificate of a course"),
             ("export_certificates", "Can export certificates (CSV, ZIP of PDFs)"),
+            ("erase_personal_data", "Can erase a learner's personal data (certificates are withdrawn)"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -143,6 +147,10 @@ class Certificate(models.Model):
             models.CheckConstraint(
                 name="certificate_suspended_has_suspended_at",
                 condition=~Q(credential_state=Credential.SUSPENDED) | Q(suspended_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="certificate_withdrawn_has_withdrawn_at",
+                condition=~Q(credential_state=Credential.WITHDRAWN) | Q(withdrawn_at__isnull=False),
             ),
             models.CheckConstraint(
                 # Only an issued certificate can be revoked or suspended: a held one was never public.
@@ -183,6 +191,10 @@ class Certificate(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.credential_state == Credential.REVOKED
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.credential_state == Credential.WITHDRAWN
 
     @property
     def current_version(self) -> "CertificateVersion | None":

@@ -2,6 +2,7 @@
 
 - ``records``: certificates and versions by code, hash or holder; the dashboard; exports; counts
 - ``desk``: the staff desk: search, work pages, queue columns
+- ``public``: what the public verify page, API and file check may show
 """
 
 from .desk import (
@@ -14,6 +15,13 @@ from .desk import (
     search_by_learner,
     unprintable_characters,
     with_certificate_columns,
+)
+from .public import (
+    PublicCertificate,
+    public_certificate,
+    public_facts,
+    public_version,
+    public_version_by_pdf_sha256,
 )
 from .records import (
     EXPORT_CHUNK,
@@ -40,6 +48,7 @@ __all__ = [
     "DashboardEntry",
     "EXPORT_CHUNK",
     "LearnerWork",
+    "PublicCertificate",
     "UnprintableCharacter",
     "certificate_by_typed_code",
     "certificate_deliveries",
@@ -54,6 +63,10 @@ __all__ = [
     "dashboard_for_user",
     "learner_work",
     "pipeline_counts",
+    "public_certificate",
+    "public_facts",
+    "public_version",
+    "public_version_by_pdf_sha256",
     "resend_refusal",
     "search_by_learner",
     "unprintable_characters",

@@ -16,6 +16,7 @@ from learners.selectors import learner_search_filter
 from .. import codes, pdf
 from ..emails import COMPOSER
 from ..models import RENDERED_STATES, Case, Certificate, CertificateEvent, CertificateVersion, Pipeline
+from .lookups import lookup_totals
 
 
 def search_by_learner(queryset: QuerySet, term: str, *, learner_path: str, code_field: str | None = None) -> QuerySet:
@@ -66,6 +67,7 @@ class CertificateWork:
     cases: list[Case]
     problems: list[str] = field(default_factory=list)
     unprintable: list[UnprintableCharacter] = field(default_factory=list)
+    lookups: list[tuple[str, int]] = field(default_factory=list)  # (channel, count), all time
 
     @property
     def learner(self) -> Learner:
@@ -96,6 +98,7 @@ def certificate_work(certificate_id: int) -> CertificateWork | None:
     if certificate.pipeline_state in (Pipeline.HELD, Pipeline.REJECTED) and certificate.state_reason:
         work.problems = [part.strip() for part in certificate.state_reason.split(";") if part.strip()]
     work.unprintable = unprintable_characters(work.learner.certificate_name)
+    work.lookups = lookup_totals(certificate.pk)
     return work
 
 

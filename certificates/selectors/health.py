@@ -20,8 +20,9 @@ from delivery.models import Delivery, DeliveryStatus, TrackingEvent
 from learners.models import Decision, Enrollment
 from learners.selectors import ImportReportFile, last_import_report
 
-from ..models import Case, CaseState, Certificate, Credential, Pipeline
+from ..models import Case, CaseState, Certificate, Credential, LookupChannel, Pipeline
 from ..watchdog.selectors import queue_health
+from .lookups import CourseLookups, lookups_by_course
 
 #: A heartbeat older than this, with the sweep scheduled every minute, means the cluster is not working.
 HEARTBEAT_STALE_AFTER = timedelta(minutes=3)
@@ -58,6 +59,8 @@ class PipelineHealth:
     cluster_stalled: bool = False
     open_stall: object | None = None
     last_import: ImportReportFile | None = None
+    lookups: list[CourseLookups] = field(default_factory=list)
+    lookup_channels: list[str] = field(default_factory=lambda: [channel.label for channel in LookupChannel])
 
 
 def _admin(path: str) -> str:
@@ -157,6 +160,7 @@ def pipeline_health(*, now: datetime | None = None) -> PipelineHealth:
         or health.open_stall is not None
     )
     health.last_import = last_import_report(settings.COMPLETIONS_IMPORT_DIR)
+    health.lookups = lookups_by_course()
     return health
 
 

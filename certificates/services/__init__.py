@@ -7,4 +7,6 @@
 - ``lifecycle``: revoke / un-revoke, suspend / reinstate, reissue one or thousands
 - ``cases``: learners' requests (name correction, dispute, new address, resend) and their decisions
 - ``sweep``: re-nudge stuck work
+- ``erasure``: erase a holder's personal data, withdraw their certificates
+- ``lookups``: count how often each certificate is verified, and how
 """

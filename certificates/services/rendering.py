@@ -24,7 +24,15 @@ from courses.models import Course
 from learners.models import Enrollment, Learner
 
 from .. import codes, pdf
-from ..models import SNAPSHOT_FIELDS, Certificate, CertificateVersion, Pipeline, pdf_upload_to, preview_upload_to
+from ..models import (
+    SNAPSHOT_FIELDS,
+    Certificate,
+    CertificateVersion,
+    Credential,
+    Pipeline,
+    pdf_upload_to,
+    preview_upload_to,
+)
 from ..transitions import log_event, transition
 from .handoff import enqueue_after_commit
 from .snapshot import snapshot_of
@@ -95,6 +103,7 @@ def _claim(certificate_id: int):
         Certificate.objects.filter(pk=certificate_id, pipeline_state=Pipeline.ISSUED)
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=taken_until))
         .filter(attempts__lt=settings.CERTIFICATE_MAX_ATTEMPTS)
+        .exclude(credential_state=Credential.WITHDRAWN)  # nothing left to print
         .update(attempts=F("attempts") + 1, claimed_at=now, updated_at=now)
     )
     return now if claimed else None

@@ -76,7 +76,7 @@ def test_every_state_in_words(client, run_on_commit, staff):
     assert client.get(reverse("dashboard:download", args=[revoked.pk])).status_code == 404
     # The verify link with a copy button, and both LinkedIn links, for the valid one.
     assert f'value="{valid.verify_url}"' in html and "data-copy=" in html
-    assert "linkedin.com/profile/add" in html and "linkedin.com/sharing/share-offsite" in html
+    assert f"{valid.verify_url}linkedin/add/" in html and f"{valid.verify_url}linkedin/share/" in html
     # The courses without a certificate offer a dispute.
     assert html.count("I finished but got no certificate") == 2
     assert "appears within minutes" not in html

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "anymail",
     "pgtrigger",
     "django_ratelimit",
+    "csp",
     "courses",
     "learners",
     "delivery",
@@ -43,6 +44,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -191,6 +193,34 @@ CERTIFICATE_DEFAULT_TEMPLATE_FAMILY = env("CERTIFICATE_DEFAULT_TEMPLATE_FAMILY",
 CERTIFICATE_STUCK_AFTER = env.int("CERTIFICATE_STUCK_AFTER", default=120)
 #: How many times the pipeline tries a step before holding the certificate for staff.
 CERTIFICATE_MAX_ATTEMPTS = env.int("CERTIFICATE_MAX_ATTEMPTS", default=5)
+
+# --- Security headers ---------------------------------------------------------------------------
+# django-csp: no inline script, no framing, nothing loaded from elsewhere. The admin (Django's own
+# pages, staff only) is left out: its templates are not ours to keep free of inline code.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- Public verification ------------------------------------------------------------------------
+#: Lookup counts (per certificate, day and channel) are kept in memory and written this often, in seconds.
+LOOKUP_COUNT_FLUSH_SECONDS = env.int("LOOKUP_COUNT_FLUSH_SECONDS", default=10)
+#: Lookups per client IP (page, file check and API together; django-ratelimit rates like "60/m").
+VERIFY_LOOKUPS_PER_IP = env("VERIFY_LOOKUPS_PER_IP", default="120/m")
+#: The file check refuses larger uploads, in bytes; our PDFs are under 100 KB.
+VERIFY_UPLOAD_MAX_BYTES = env.int("VERIFY_UPLOAD_MAX_BYTES", default=2 * 1024 * 1024)
 
 # --- Email delivery -----------------------------------------------------------------------------
 #: Tries per email before it is marked failed (transient errors only; refusals fail at once).

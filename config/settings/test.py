@@ -20,4 +20,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+LOOKUP_COUNT_FLUSH_SECONDS = 0  # written at once, so tests read them
 WHITENOISE_AUTOREFRESH = True  # no collectstatic in tests

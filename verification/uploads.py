@@ -1,0 +1,61 @@
+"""The file check: is this PDF byte for byte one we issued? Shared by the page and the API.
+
+Nothing uploaded is kept: the body is refused by its declared length before it is read, the file is
+read into memory only (never a temporary file), hashed and dropped; neither it nor its hash is logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.uploadhandler import MemoryFileUploadHandler
+from django.http import HttpRequest
+
+from certificates.models import CertificateVersion
+from certificates.selectors import public_version_by_pdf_sha256
+
+PDF_TYPES = {"application/pdf", "application/x-pdf", "application/octet-stream", ""}
+_MULTIPART_OVERHEAD = 16 * 1024  # boundaries and part headers around the file
+
+
+@dataclass(frozen=True)
+class UploadRefused(Exception):
+    status: int
+    error: str
+    message: str
+
+
+class _InMemory(MemoryFileUploadHandler):
+    """Always in memory, whatever FILE_UPLOAD_MAX_MEMORY_SIZE says: the length was capped already."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None) -> None:
+        self.activated = True
+
+
+def _too_large() -> UploadRefused:
+    limit = settings.VERIFY_UPLOAD_MAX_BYTES // (1024 * 1024)
+    return UploadRefused(413, "too_large", f"The file is larger than {limit} MB: our certificates are far smaller.")
+
+
+def uploaded_pdf(request: HttpRequest) -> bytes:
+    """The bytes of the PDF in the request's ``file`` field, or UploadRefused saying why not."""
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > settings.VERIFY_UPLOAD_MAX_BYTES + _MULTIPART_OVERHEAD:
+        raise _too_large()
+    request.upload_handlers = [_InMemory(request)]
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise UploadRefused(400, "no_file", "Choose the PDF file to check.")
+    if upload.size > settings.VERIFY_UPLOAD_MAX_BYTES:
+        raise _too_large()
+    data = upload.read()
+    if upload.content_type not in PDF_TYPES or not data.startswith(b"%PDF-"):
+        raise UploadRefused(415, "not_pdf", "This file is not a PDF. Upload the certificate's PDF file.")
+    return data
+
+
+def version_of_file(data: bytes) -> CertificateVersion | None:
+    """The version we issued with exactly these bytes (its SHA-256), current or superseded."""
+    return public_version_by_pdf_sha256(hashlib.sha256(data).hexdigest())
