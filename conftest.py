@@ -53,3 +53,13 @@ def require_tool(*names: str) -> None:
     for name in names:
         if shutil.which(name) is None:
             missing_judge(f"{name} not installed (apt-get install {packages.get(name, name)}; .ci/run installs it)")
+
+
+@pytest.fixture(autouse=True)
+def _no_lookup_counts_left_over():
+    """Lookup counts wait in process memory; one test's must not be written during another's."""
+    from certificates.services import lookups
+
+    lookups._pending.clear()
+    yield
+    lookups._pending.clear()
