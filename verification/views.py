@@ -7,6 +7,7 @@ Unknown, malformed, held, rejected and never-issued codes all get the very same 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -132,12 +133,17 @@ def linkedin(request: HttpRequest, code: str, action: str) -> HttpResponse:
 def file_check(request: HttpRequest) -> HttpResponse:
     """An employer uploads the PDF a candidate sent: is it byte for byte one we issued?"""
     if request.method != "POST":
-        return render(request, "verification/file_check.html")
+        return _file_check_page(request)
     try:
         version = version_of_file(uploaded_pdf(request))
     except UploadRefused as refused:
-        return render(request, "verification/file_check.html", {"problem": refused.message}, status=refused.status)
+        return _file_check_page(request, refused.status, problem=refused.message)
     if version is None:
-        return render(request, "verification/file_check.html", {"unknown": True})
+        return _file_check_page(request, unknown=True)
     lookup_count(version.certificate_id, LookupChannel.FILE)
-    return render(request, "verification/file_check.html", {"facts": public_facts(version)})
+    return _file_check_page(request, facts=public_facts(version))
+
+
+def _file_check_page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
+    context["limit_mb"] = settings.VERIFY_UPLOAD_MAX_BYTES // (1024 * 1024)
+    return render(request, "verification/file_check.html", context, status=status)
