@@ -17,8 +17,7 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": env.bool("Q_SYNC", default=True), "log_level":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a worker process started by the end-to-end test sees the same data.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}  # noqa: F405
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 LOOKUP_COUNT_FLUSH_SECONDS = 0  # written at once, so tests read them
 WHITENOISE_AUTOREFRESH = True  # no collectstatic in tests

@@ -367,6 +367,30 @@ def test_the_verify_page_makes_one_query_when_counts_are_batched(
             assert client.get(page).status_code == 200
 
 
+def test_every_public_answer_reads_one_query_with_nothing_loaded_later(
+    client, run_on_commit, settings, django_assert_num_queries
+):
+    """The public reads load only the columns they need: a field read later would be a second query."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.LOOKUP_COUNT_FLUSH_SECONDS = 3600
+    certificate = scored_certificate(run_on_commit)
+    code = certificate.display_code
+    with certificate.current_version.pdf.open("rb") as stored:
+        pdf = stored.read()
+    for path in (
+        f"/verify/{code}/pdf/",
+        f"/verify/{code}/preview.png",
+        f"/verify/{code}/linkedin/add/",
+        f"/verify/{code}/linkedin/share/",
+        f"/api/verify/{code}",
+    ):
+        with django_assert_num_queries(1):
+            assert client.get(path).status_code in (200, 302), path
+    with django_assert_num_queries(1):
+        client.post("/api/verify/file", {"file": SimpleUploadedFile("c.pdf", pdf, "application/pdf")})
+
+
 def test_expiry_is_judged_on_the_day(client, run_on_commit):
     certificate = issued_certificate(run_on_commit)
     Certificate.objects.filter(pk=certificate.pk).update(valid_until=timezone.localdate())
