@@ -55,6 +55,26 @@ def require_tool(*names: str) -> None:
             missing_judge(f"{name} not installed (apt-get install {packages.get(name, name)}; .ci/run installs it)")
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, started once for a module's tests (each opens its own context)."""
+    require_tool("chromium")
+    from playwright import sync_api
+
+    from certificates.tests.test_email import BROWSER_ARGS
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes between
+    # browser steps are still synchronous and safe.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_api.sync_playwright() as playwright:
+            launched = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=BROWSER_ARGS)
+            try:
+                yield launched
+            finally:
+                launched.close()
+
+
 @pytest.fixture(autouse=True)
 def _no_lookup_counts_left_over():
     """Lookup counts wait in process memory; one test's must not be written during another's."""

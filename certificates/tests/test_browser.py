@@ -7,7 +7,6 @@ serious or critical on any page.
 """
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,30 +14,12 @@ from django.conf import settings as django_settings
 
 from certificates.models import Case, CaseKind
 from certificates.tests.factories import issued_certificate
-from certificates.tests.test_email import BROWSER_ARGS
-from conftest import require_tool
 from courses.tests.factories import CourseFactory
 from learners.tests.factories import LearnerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ARTIFACTS = Path(django_settings.BASE_DIR) / "var" / "test-artifacts"
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    require_tool("chromium")
-    from playwright import sync_api
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes between
-    # browser steps are still synchronous and safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=BROWSER_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def serious_findings(page) -> list[str]:
