@@ -1,7 +1,7 @@
 # ruff: noqa: E501, E402
 """Verify page benchmark: /verify/<code>/ against a bare one-query view, side by side, under wrk.
 
-    apt-get install wrk                       # .ci/run installs it too
+    apt-get install wrk
     .venv/bin/python bench/verify.py [--database sqlite|postgres] [--duration 10] [--rounds 2]
 
 gunicorn with 2 sync workers serves a database set up the way `make run` sets it up (migrate +

@@ -391,6 +391,31 @@ def test_every_public_answer_reads_one_query_with_nothing_loaded_later(
         client.post("/api/verify/file", {"file": SimpleUploadedFile("c.pdf", pdf, "application/pdf")})
 
 
+def test_a_page_seen_before_a_revocation_is_never_shown_after_it(client, run_on_commit):
+    """The page is rendered once per distinct facts: a change of state is new facts, not a stale page."""
+    from certificates.services import lifecycle
+
+    certificate, path = certificate_in_state("valid", run_on_commit)
+    assert _status_word(_text(client.get(path))) == "Valid"
+    lifecycle.certificate_suspend(certificate_id=certificate.pk, by=None, reason="complaint")
+    assert _status_word(_text(client.get(path))) == "Suspended"
+    lifecycle.certificate_reinstate(certificate_id=certificate.pk, by=None)
+    assert _status_word(_text(client.get(path))) == "Valid"
+    lifecycle.certificate_revoke(certificate_id=certificate.pk, by=None, reason="Issued in error")
+    page = _text(client.get(path))
+    assert _status_word(page) == "Revoked" and "Issued in error" in page
+
+
+def test_the_page_is_the_same_for_a_signed_in_visitor(client, run_on_commit):
+    from learners.services import learner_user
+
+    certificate, path = certificate_in_state("valid", run_on_commit)
+    anonymous = client.get(path)
+    client.force_login(learner_user(learner_id=certificate.enrollment.learner_id))
+    signed_in = client.get(path)
+    assert signed_in.content == anonymous.content and "Cookie" not in signed_in.get("Vary", "")
+
+
 def test_expiry_is_judged_on_the_day(client, run_on_commit):
     certificate = issued_certificate(run_on_commit)
     Certificate.objects.filter(pk=certificate.pk).update(valid_until=timezone.localdate())
