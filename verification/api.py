@@ -27,7 +27,7 @@ NOT_FOUND = {"error": "not_found", "message": "No certificate has this ID."}
 
 def facts_json(facts: PublicCertificate) -> dict:
     """The facts as the API states them; a withdrawn certificate has no personal data to state."""
-    body: dict = {
+    return {
         "code": facts.code,
         "state": facts.state,
         "state_label": facts.state_label,
@@ -49,7 +49,6 @@ def facts_json(facts: PublicCertificate) -> dict:
         "pdf_sha256": facts.pdf_sha256 or None,
         "verify_url": facts.version_url,
     }
-    return body
 
 
 def _json(request: HttpRequest, body: dict, status: int = 200) -> HttpResponse:
