@@ -11,7 +11,8 @@ from certificates.models import Certificate, CertificateVersion
 from certificates.selectors import public_version
 from certificates.selectors.prepared import PreparedQuery
 from certificates.selectors.public import PUBLIC_COLUMNS
-from verification.tests.states import STATES, certificate_in_state
+
+from .states import STATES, certificate_in_state
 
 
 def _values(instance) -> dict:
