@@ -8,7 +8,7 @@ import pytest
 from certificates.models import Certificate, Pipeline
 from certificates.services.cases import case_open_name_correction
 from certificates.tests.factories import issued_certificate, staff_member
-from certificates.tests.test_browser import ARTIFACTS, browser, serious_findings  # noqa: F401 (a fixture)
+from certificates.tests.test_browser import ARTIFACTS, serious_findings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
