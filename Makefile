@@ -18,6 +18,7 @@ $(STAMP): requirements.txt
 migrate: venv
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py prepare_fonts
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo

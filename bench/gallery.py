@@ -5,32 +5,29 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# bench/email.py must not shadow the standard library's email package (Django needs it).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 
 from certificates import pdf  # noqa: E402
-from certificates.tests.scripts import NAMES_BY_SCRIPT  # noqa: E402
+from certificates.tests.scripts import SAMPLES  # noqa: E402
 
-LOCALES = {
-    "Latin": "fr",
-    "Cyrillic": "ru",
-    "Greek": "el",
-    "Chinese": "zh",
-    "Japanese": "ja",
-    "Korean": "ko",
-    "Arabic": "ar",
-    "Hebrew": "he",
-    "Devanagari": "hi",
-    "Bengali": "bn",
-    "Tamil": "ta",
-    "Thai": "th",
-    "Khmer": "km",
-}
+#: The date of issue in a locale of the script's readers, where Babel has one.
+DATE_LOCALES = {
+    "Latin": "fr", "Vietnamese (Latin)": "vi", "Cyrillic": "ru", "Greek": "el", "Chinese (Simplified)": "zh",
+    "Chinese (Traditional)": "zh_Hant_TW", "Japanese": "ja", "Japanese (kanji only)": "ja", "Korean": "ko",
+    "Arabic": "ar", "Urdu (Nastaliq)": "ur", "Hebrew": "he", "Devanagari": "hi", "Bengali": "bn",
+    "Gurmukhi": "pa", "Gujarati": "gu", "Oriya": "or", "Tamil": "ta", "Telugu": "te", "Kannada": "kn",
+    "Malayalam": "ml", "Sinhala": "si", "Thai": "th", "Lao": "lo", "Khmer": "km", "Myanmar": "my",
+    "Tibetan": "bo", "Armenian": "hy", "Georgian": "ka", "Ethiopic": "am", "Mongolian": "mn",
+}  # fmt: skip
 BASE = pdf.CertificateContent(
     holder_name="",
     course_title="Introduction to Data Analysis",
@@ -46,10 +43,29 @@ BASE = pdf.CertificateContent(
 def main() -> None:
     out = ROOT / "docs" / "scripts"
     out.mkdir(parents=True, exist_ok=True)
-    for script, name in NAMES_BY_SCRIPT.items():
-        data = pdf.render_pdf(replace(BASE, holder_name=name), pdf.Design(locale=LOCALES[script]))
-        (out / f"{script.lower()}.png").write_bytes(pdf.render_preview_png(data))
-        print(f"{script:<11} {name:<28} {len(data) / 1024:5.1f} KB")
+    for old in out.glob("*.png"):
+        old.unlink()
+    for label, sample in SAMPLES.items():
+        locale = sample.locale or DATE_LOCALES.get(label, "en")
+        data = pdf.render_pdf(replace(BASE, holder_name=sample.name), pdf.Design(locale=locale))
+        (out / f"{slug(label)}.png").write_bytes(name_band(pdf.render_preview_png(data)))
+        print(f"{label:<24} {sample.name:<28} {len(data) / 1024:5.1f} KB")
+
+
+def slug(label: str) -> str:
+    return "".join(char if char.isalnum() else "-" for char in label.lower()).strip("-").replace("--", "-")
+
+
+def name_band(png: bytes) -> bytes:
+    """The band of the certificate with the heading, the name and the course: what differs per script."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png))
+    width, height = image.size
+    band = image.crop((int(width * 0.12), int(height * 0.2), int(width * 0.88), int(height * 0.62)))
+    out = io.BytesIO()
+    band.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 if __name__ == "__main__":

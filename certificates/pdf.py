@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 import qrcode
 import qrcode.constants
@@ -26,7 +27,7 @@ from reportlab.pdfgen.canvas import Canvas
 from . import fonts, text
 
 #: Bump when a change to the layout, fonts or their versions changes the bytes of a rendered snapshot.
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"  # 2: a face for every living script; Noto CJK with Japanese forms
 
 PAGE_SIZES = {"A4": landscape(A4), "LETTER": landscape(letter)}
 
@@ -79,7 +80,12 @@ def format_issue_date(value: date, locale: str) -> str:
 
 def uncovered_characters(value: str) -> str:
     """The characters of ``value`` no certificate font can draw (they would print as boxes)."""
-    return text.uncovered(value, fonts.serif())
+    return text.uncovered(value, fonts.serif())  # every face is tried, whatever the locale prefers
+
+
+def describe_characters(chars: str) -> str:
+    """Characters named for staff, with their code points: an unnamed one is never an empty reason."""
+    return ", ".join(text.describe(char) for char in chars)
 
 
 def _wrap_text(value: str, chain, size: float, width: float) -> list[str]:
@@ -153,10 +159,18 @@ def _centred(canvas: Canvas, lines: Sequence[text.Line], *, centre: float, y: fl
 
 
 def _label(
-    canvas: Canvas, value: str, *, centre: float, y: float, size: float, width: float, max_lines: int = 2
+    canvas: Canvas,
+    value: str,
+    *,
+    font_set: text.FontSet,
+    centre: float,
+    y: float,
+    size: float,
+    width: float,
+    max_lines: int = 2,
 ) -> float:
     """A small centred text that may shrink a little and wrap; returns the baseline below it."""
-    size, lines = fit(value, fonts.sans(), width=width, max_size=size, min_size=min(size, 8), max_lines=max_lines)
+    size, lines = fit(value, font_set, width=width, max_size=size, min_size=min(size, 8), max_lines=max_lines)
     return _centred(canvas, lines, centre=centre, y=y, size=size)
 
 
@@ -214,7 +228,8 @@ def details(content: CertificateContent) -> list[str]:
 
 def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
     """Render one certificate as a landscape PDF page."""
-    serif, sans = fonts.serif(), fonts.sans()
+    serif, sans = fonts.serif(design.locale), fonts.sans(design.locale)
+    label = partial(_label, font_set=sans)
     accent, ink, muted = HexColor(design.accent), HexColor(design.ink), HexColor(design.muted)
     width, height = PAGE_SIZES.get(design.page_size.upper(), PAGE_SIZES["A4"])
     centre = width / 2
@@ -241,11 +256,11 @@ def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
     if design.logo:
         _draw_image(canvas, design.logo, x=56, y=height - 106, max_w=130, max_h=50)
     canvas.setFillColor(muted)
-    _label(canvas, content.organisation_name, centre=centre, y=height - 82, size=13, width=width - 400, max_lines=1)
+    label(canvas, content.organisation_name, centre=centre, y=height - 82, size=13, width=width - 400, max_lines=1)
     canvas.setFillColor(accent)
     _centred(canvas, [text.layout(heading, serif)], centre=centre, y=height - 135, size=32)
     canvas.setFillColor(muted)
-    _label(canvas, "This certifies that", centre=centre, y=height - 172, size=13, width=inner)
+    label(canvas, "This certifies that", centre=centre, y=height - 172, size=13, width=inner)
 
     canvas.setFillColor(ink)
     # The name: one line up to 40 pt, or two lines up to 28 pt hanging below "This certifies that".
@@ -258,7 +273,7 @@ def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
 
     canvas.setFillColor(muted)
     phrase = FAMILY_PHRASES.get(content.template_family, FAMILY_PHRASES["completion"])
-    y = _label(canvas, phrase, centre=centre, y=rule_y - 24, size=13, width=inner, max_lines=1)
+    y = label(canvas, phrase, centre=centre, y=rule_y - 24, size=13, width=inner, max_lines=1)
     canvas.setFillColor(ink)
     size, lines = fit(content.course_title, sans, width=inner, max_size=22, min_size=12, wrapped_max=18)
     y = _centred(canvas, lines, centre=centre, y=y - 10, size=size)
@@ -267,7 +282,7 @@ def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
     for line in details(content):
         if budget <= 0:
             break
-        y = _label(canvas, line, centre=centre, y=y - 2, size=11, width=inner, max_lines=1)
+        y = label(canvas, line, centre=centre, y=y - 2, size=11, width=inner, max_lines=1)
         budget -= 1
 
     base = 92
@@ -278,16 +293,16 @@ def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
         canvas.setStrokeColor(muted)
         canvas.line(90, base + 18, 90 + column, base + 18)
         canvas.setFillColor(ink)
-        below = _label(canvas, content.instructor_name, centre=195, y=base, size=12, width=column, max_lines=1)
+        below = label(canvas, content.instructor_name, centre=195, y=base, size=12, width=column, max_lines=1)
         if content.instructor_title:
             canvas.setFillColor(muted)
-            _label(canvas, content.instructor_title, centre=195, y=below + 1, size=9, width=column, max_lines=1)
+            label(canvas, content.instructor_title, centre=195, y=below + 1, size=9, width=column, max_lines=1)
     canvas.setFillColor(ink)
-    below = _label(
+    below = label(
         canvas, format_issue_date(issued, design.locale), centre=centre, y=base, size=12, width=170, max_lines=1
     )
     canvas.setFillColor(muted)
-    _label(canvas, "Date of issue", centre=centre, y=below + 1, size=9, width=170, max_lines=1)
+    label(canvas, "Date of issue", centre=centre, y=below + 1, size=9, width=170, max_lines=1)
 
     qr_size = 84
     qr_x = width - 90 - qr_size
@@ -295,10 +310,10 @@ def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
     _draw_qr(canvas, content.verify_url, x=qr_x, y=base - 14, size=qr_size)
     canvas.setFillColor(ink)
     code_centre = qr_x - 80
-    _label(canvas, "Certificate ID", centre=code_centre, y=base + 40, size=9, width=130, max_lines=1)
-    _label(canvas, content.code, centre=code_centre, y=base + 26, size=11, width=130, max_lines=1)
+    label(canvas, "Certificate ID", centre=code_centre, y=base + 40, size=9, width=130, max_lines=1)
+    label(canvas, content.code, centre=code_centre, y=base + 26, size=11, width=130, max_lines=1)
     canvas.setFillColor(muted)
-    _label(
+    label(
         canvas,
         f"Verify this certificate: {content.verify_url}",
         centre=centre,

@@ -1,11 +1,12 @@
-"""Text layout for certificates in every script. Pure: text and a font chain in, positioned glyphs out.
+"""Text layout for certificates in every script. Pure: text and a font set in, positioned glyphs out.
 
 reportlab alone neither shapes (Arabic joining, Indic conjuncts) nor reorders right-to-left text, so
 (docs/SCRIPTS.md shows the result per script):
 1. the text is normalised to NFC and each character gets its bidi embedding level (python-bidi's
    reference implementation, UAX #9 up to rule I2);
-2. each character gets the first font of the chain that covers it (marks, joiners, spaces and
-   punctuation stay with the font before them), and the text splits into runs of one font and level;
+2. each character gets the face of its script (Unicode's Scripts.txt, via fontTools) that covers
+   it; marks, joiners, spaces and punctuation stay with the face before them; the text splits into
+   runs of one face and level;
 3. HarfBuzz shapes each run; runs are put in visual order (rule L2);
 4. glyphs are drawn one by one at HarfBuzz's positions through reportlab's TrueType subsetting.
    Glyphs with no character of their own (ligatures, positional forms, conjuncts) get private-use
@@ -16,13 +17,16 @@ reportlab alone neither shapes (Arabic joining, Indic conjuncts) nor reorders ri
 
 from __future__ import annotations
 
+import os
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import uharfbuzz as hb
 from bidi import algorithm as bidi_algorithm
+from fontTools import unicodedata as unicode_scripts
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -38,12 +42,36 @@ class FontFile:
     name: str  # the name reportlab registers it under
     path: Path
     subfont: int = 0  # face index inside a .ttc collection
+    #: A variable font whose default instance is not the weight to print (Noto Sans JP's is Thin):
+    #: ``path`` is then a static cut of it at ``weight``, made once and kept (see static_instance).
+    instance_of: Path | None = None
+    weight: int = 400
+
+
+def static_instance(spec: FontFile) -> Path:
+    """Make (once; it takes 10–40 s for a CJK font) the static cut ``spec.path`` of ``spec.instance_of``.
+
+    Written to a temporary file and renamed, so processes that race both end with the same bytes.
+    """
+    if spec.instance_of is None or spec.path.exists():
+        return spec.path
+    from fontTools.ttLib import TTFont as ToolsFont
+    from fontTools.varLib import instancer
+
+    spec.path.parent.mkdir(parents=True, exist_ok=True)
+    variable = ToolsFont(str(spec.instance_of))
+    static = instancer.instantiateVariableFont(variable, {"wght": spec.weight}, updateFontNames=True)
+    partial = spec.path.with_name(f".{spec.path.name}.{os.getpid()}")
+    static.save(str(partial))
+    os.replace(partial, spec.path)
+    return spec.path
 
 
 class Font:
     """One TrueType face, loaded once: reportlab for embedding, HarfBuzz for shaping."""
 
     def __init__(self, spec: FontFile) -> None:
+        static_instance(spec)
         self.name = spec.name
         self.reportlab = TTFont(spec.name, str(spec.path), subfontIndex=spec.subfont, asciiReadable=0)
         pdfmetrics.registerFont(self.reportlab)
@@ -84,6 +112,8 @@ class Run:
     text: str  # logical order, as typed
     rtl: bool
     glyphs: tuple[Glyph, ...]  # visual order, as HarfBuzz gives them
+    level: int = 0  # bidi embedding level: 0 left-to-right text, odd right-to-left, 2 digits inside it
+    start: int = 0  # index of its first character in the line's logical text
 
     @property
     def advance(self) -> float:
@@ -134,13 +164,82 @@ def _inherits_font(char: str) -> bool:
     return unicodedata.category(char)[0] in "MZPNCS"
 
 
-def _font_for(char: str, chain: tuple[Font, ...], previous: Font | None) -> Font:
-    if previous is not None and _inherits_font(char) and previous.covers(char):
-        return previous
-    for font in chain:
-        if font.covers(char):
-            return font
-    return previous or chain[0]  # uncovered: the service holds such names before rendering
+_NO_SCRIPT = {"Zyyy", "Zinh", "Zzzz"}  # common, inherited, unknown: they take a neighbour's font
+
+
+class FontSet:
+    """A design's fonts: its base face (Latin, Greek, Cyrillic), a face per other script, and
+    fallbacks for symbols. A face is loaded the first time a text needs it, so the sixty-odd
+    scripts cost nothing until a name in one of them arrives.
+
+    ``by_script`` maps ISO 15924 codes (``Arab``, ``Hani``…) to faces in order of preference; the
+    language (from the course's locale, or guessed from the text) puts its own faces first: Urdu's
+    Nastaliq for Arabic, Japanese glyph forms for Han characters.
+    """
+
+    def __init__(
+        self,
+        base: FontFile,
+        by_script: Mapping[str, tuple[FontFile, ...]],
+        fallbacks: tuple[FontFile, ...] = (),
+        by_language: Mapping[tuple[str, str], FontFile] | None = None,
+        language: str = "",
+    ) -> None:
+        self.base, self.by_script, self.fallbacks = base, by_script, fallbacks
+        self.by_language, self.language = by_language or {}, language
+
+    @property
+    def primary(self) -> Font:
+        return _load(self.base)
+
+    def with_language(self, language: str) -> FontSet:
+        if language == self.language:
+            return self
+        return FontSet(self.base, self.by_script, self.fallbacks, self.by_language, language)
+
+    def for_text(self, text: str) -> FontSet:
+        """Japanese or Korean glyph forms for Han characters when the text itself says so."""
+        if self.language:
+            return self
+        if any(_script(char) in ("Hira", "Kana") for char in text):
+            return self.with_language("ja")
+        if any(_script(char) == "Hang" for char in text):
+            return self.with_language("ko")
+        return self
+
+    def _specs(self, char: str) -> list[FontFile]:
+        scripts = [_script(char), *sorted(_script_extensions(char))]
+        specs: list[FontFile] = []
+        for script in dict.fromkeys(scripts):
+            if script in _NO_SCRIPT:
+                continue
+            if preferred := self.by_language.get((self.language, script)):
+                specs.append(preferred)
+            specs.extend(self.by_script.get(script, ()))
+        return [*specs, self.base, *self.fallbacks]
+
+    def font_for(self, char: str, previous: Font | None = None) -> Font | None:
+        """The face that draws ``char``: its neighbour's for marks and punctuation, else its script's."""
+        if previous is not None and _inherits_font(char) and previous.covers(char):
+            return previous
+        for spec in self._specs(char):
+            font = _load(spec)
+            if font.covers(char):
+                return font
+        return None
+
+    def covers(self, char: str) -> bool:
+        return self.font_for(char) is not None
+
+
+@cache
+def _script(char: str) -> str:
+    return unicode_scripts.script(char)
+
+
+@cache
+def _script_extensions(char: str) -> frozenset[str]:
+    return frozenset(unicode_scripts.script_extension(char))
 
 
 def _shape(font: Font, text: str, rtl: bool) -> tuple[Glyph, ...]:
@@ -176,37 +275,50 @@ def _visual_order(runs: list[Run], levels: list[int]) -> list[Run]:
     return [runs[i] for i in order]
 
 
-def layout(text: str, chain: tuple[Font, ...]) -> Line:
-    """Shape and order one line of text with the first font in ``chain`` that covers each character."""
+def layout(text: str, font_set: FontSet) -> Line:
+    """Shape and order one line of text, each character in the face of ``font_set`` that draws it."""
     text = clean(text)
     if not text:
         return Line(())
+    font_set = font_set.for_text(text)
     levels = _levels(text)
     fonts: list[Font] = []
     previous = None
     for char in text:
-        previous = _font_for(char, chain, previous)
+        # Uncovered: the service holds such texts before rendering; a box is the last resort.
+        previous = font_set.font_for(char, previous) or previous or font_set.primary
         fonts.append(previous)
     runs, run_levels, start = [], [], 0
     for index in range(1, len(text) + 1):
         if index == len(text) or fonts[index] is not fonts[start] or levels[index] != levels[start]:
             rtl = levels[start] % 2 == 1
             segment = text[start:index]
-            runs.append(Run(fonts[start], segment, rtl, _shape(fonts[start], segment, rtl)))
+            runs.append(Run(fonts[start], segment, rtl, _shape(fonts[start], segment, rtl), levels[start], start))
             run_levels.append(levels[start])
             start = index
     return Line(tuple(_visual_order(runs, run_levels)))
 
 
-def uncovered(text: str, chain: tuple[Font, ...]) -> str:
-    """The characters no font in ``chain`` can draw (they would print as boxes), once each."""
+def uncovered(text: str, font_set: FontSet) -> str:
+    """The characters no face of ``font_set`` can draw (they would print as boxes), once each."""
     missing = []
     for char in clean(text):
         if char.isspace() or unicodedata.category(char) == "Cf":
             continue  # default-ignorable: HarfBuzz hides them when a font lacks them
-        if not any(font.covers(char) for font in chain) and char not in missing:
+        if char not in missing and not font_set.covers(char):
             missing.append(char)
     return "".join(missing)
+
+
+_UNNAMED = {"Co": "a private-use character", "Cn": "an unassigned code point", "Cs": "a lone surrogate"}
+
+
+def describe(char: str) -> str:
+    """A character as staff can look it up: ``U+1F600 GRINNING FACE "😀"``, ``U+E000 (a private-use character)``."""
+    name = unicodedata.name(char, "")
+    if not name:
+        return f"U+{ord(char):04X} ({_UNNAMED.get(unicodedata.category(char), 'a control character')})"
+    return f'U+{ord(char):04X} {name} "{char}"'
 
 
 def _actual_text(text: str) -> str:
@@ -218,37 +330,91 @@ def draw(canvas: Canvas, line: Line, *, x: float, y: float, size: float) -> None
     text_object = canvas.beginText()
     code = text_object._code  # reportlab has no API for marked content; these are plain PDF operators
     pen = x
-    for run in line.runs:
-        text_object.setFont(run.font.name, size)
-        spans = _cluster_spans(run) if run.rtl else [(run.text, run.glyphs)]
-        for actual, glyphs in spans:
-            code.append(f"/Span <</ActualText {_actual_text(actual)}>> BDC")
-            for glyph in glyphs:
+    for actual, runs in _spans(line):
+        code.append(f"/Span <</ActualText {_actual_text(actual)}>> BDC")
+        for run in runs:
+            text_object.setFont(run.font.name, size)
+            for glyph in run.glyphs:
                 text_object.setTextOrigin(pen + glyph.x_offset * size, y + glyph.y_offset * size)
                 text_object.textOut(chr(run.font.glyph_char.get(glyph.gid, 0)))
                 pen += glyph.x_advance * size
-            code.append("EMC")
+        code.append("EMC")
     canvas.drawText(text_object)
 
 
-def _cluster_spans(run: Run) -> list[tuple[str, list[Glyph]]]:
-    """Right-to-left runs: one span per cluster, so extraction keeps the logical order."""
-    boundaries = sorted({glyph.cluster for glyph in run.glyphs})
-    ends = {start: end for start, end in zip(boundaries, [*boundaries[1:], len(run.text)], strict=True)}
-    spans: list[tuple[str, list[Glyph]]] = []
-    for glyph in run.glyphs:
-        if spans and spans[-1][2] == glyph.cluster:
-            spans[-1][1].append(glyph)
-        else:
-            spans.append((run.text[glyph.cluster : ends[glyph.cluster]], [glyph], glyph.cluster))
-    return [(text, glyphs) for text, glyphs, _ in spans]
+def _spans(line: Line) -> list[tuple[str, list[Run]]]:
+    """Marked-content spans: one per left-to-right run, and one over each right-to-left stretch
+    (its runs, digits inside it included), so a reader gets each stretch whole."""
+    spans: list[tuple[str, list[Run]]] = []
+    stretch: list[Run] = []
+    for run in [*line.runs, None]:
+        if run is not None and run.level > 0:
+            stretch.append(run)
+            continue
+        if stretch:
+            logical = "".join(part.text for part in sorted(stretch, key=lambda part: part.start))
+            spans.append((extraction_order(logical), stretch))
+            stretch = []
+        if run is not None:
+            spans.append((run.text, [run]))
+    return spans
 
 
-@cache
-def load_chain(specs: tuple[FontFile, ...]) -> tuple[Font, ...]:
-    return tuple(_load(spec) for spec in specs)
+_RLM, _LRM = "\u200f", "\u200e"
+_ENDS_RTL = {"L", "EN", "AN"}  # a letter written left to right, or a digit
+#: The right-to-left blocks poppler's character table knows (Hebrew, Arabic, Syriac, Arabic
+#: Supplement, Thaana and their presentation forms: measured). Newer right-to-left scripts (N'Ko,
+#: Samaritan, Mandaic, Adlam, Hanifi Rohingya…) it reads as left to right, so they are written as typed.
+_POPPLER_RTL = ((0x0590, 0x07BF), (0xFB1D, 0xFDFF), (0xFE70, 0xFEFF))
 
 
-@cache
+def _reversed_by_poppler(char: str) -> bool:
+    return unicodedata.bidirectional(char) in ("R", "AL") and any(
+        low <= ord(char) <= high for low, high in _POPPLER_RTL
+    )
+
+
+def extraction_order(logical: str) -> str:
+    """The ActualText of a right-to-left stretch, in the order text extraction expects.
+
+    poppler (pdftotext, Evince, Okular: the extraction we can check) lays ActualText out left to
+    right over the span and then reverses each right-to-left section, from a right-to-left letter
+    up to the next left-to-right letter or digit. So each such section is written reversed, ended
+    by a left-to-right mark where spaces follow it (they would be reversed to its front), and
+    started by a right-to-left mark where it would begin with a vowel sign (a leading mark reads as
+    left to right). Both marks are invisible and are what pdftotext also puts around right-to-left
+    lines. Measured with poppler 22.12: Arabic harakat, Hebrew niqqud, Persian ZWNJ, Urdu Nastaliq
+    and digits inside right-to-left text come back as typed.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(logical):
+        if not _reversed_by_poppler(logical[i]):
+            out.append(logical[i])
+            i += 1
+            continue
+        end = last = i
+        while end < len(logical) and unicodedata.bidirectional(logical[end]) not in _ENDS_RTL:
+            if _reversed_by_poppler(logical[end]) or unicodedata.category(logical[end])[0] == "M":
+                last = end
+            end += 1
+        section = logical[i : last + 1][::-1]
+        out.append(_RLM + section if unicodedata.category(section[0])[0] == "M" else section)
+        out.append(_LRM)  # what follows (spaces, a bracket, the next span) is not part of the section
+        i = last + 1
+    return "".join(out)
+
+
+_LOADED: dict[FontFile, Font] = {}
+
+
 def _load(spec: FontFile) -> Font:
-    return Font(spec)
+    """A face, loaded once per process (HarfBuzz and reportlab both read it: 5–120 ms)."""
+    font = _LOADED.get(spec)
+    if font is None:
+        font = _LOADED[spec] = Font(spec)
+    return font
+
+
+def loaded_faces() -> frozenset[FontFile]:
+    return frozenset(_LOADED)

@@ -151,10 +151,12 @@ def _public_versions():
 #: The verify page's read, compiled once per process (compiling it cost more than running it).
 _current_by_code = PreparedQuery(
     CertificateVersion,
-    lambda code: CertificateVersion.objects.select_related("certificate")
-    .only(*PUBLIC_COLUMNS)
-    .filter(certificate__code=code, is_current=True)  # unique: one current version per certificate
-    .order_by(),
+    lambda code: (
+        CertificateVersion.objects.select_related("certificate")
+        .only(*PUBLIC_COLUMNS)
+        .filter(certificate__code=code, is_current=True)  # unique: one current version per certificate
+        .order_by()
+    ),
 )
 
 

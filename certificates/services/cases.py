@@ -137,7 +137,7 @@ def case_open_name_correction(*, learner: Learner, certificate_id: int, name: st
     if requested == current:
         raise CaseError("that is the name printed already")
     if missing := pdf.uncovered_characters(requested):
-        shown = ", ".join(f"{char} (U+{ord(char):04X})" for char in missing)
+        shown = pdf.describe_characters(missing)
         raise CaseError(f"our certificate fonts cannot print {shown} yet; write the name without it, or tell us")
     return _open(
         actor=by,

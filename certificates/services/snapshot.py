@@ -40,7 +40,7 @@ def _data_problems(*, holder_name: str, email: str) -> list[str]:
     else:
         missing = pdf.uncovered_characters(holder_name)
         if missing:
-            problems.append(UNPRINTABLE_NAME.format(chars=" ".join(missing)))
+            problems.append(UNPRINTABLE_NAME.format(chars=pdf.describe_characters(missing)))
     if problem := email_problem(email):
         problems.append(problem)
     return problems
@@ -63,7 +63,7 @@ def _printing_problems(snapshot: dict) -> list[str]:
     for what, value in texts.items():
         missing = pdf.uncovered_characters(value or "")
         if missing:
-            problems.append(UNPRINTABLE_TEXT.format(what=what, chars=" ".join(missing)))
+            problems.append(UNPRINTABLE_TEXT.format(what=what, chars=pdf.describe_characters(missing)))
     return problems
 
 

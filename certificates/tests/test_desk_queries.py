@@ -70,7 +70,7 @@ def _rows(n: int, start: int) -> None:
                 enrollment=Enrollment.objects.create(learner=learner, course=CourseFactory(), completed_at=now),
                 code=codes.new_code(),
                 pipeline_state=Pipeline.HELD,
-                state_reason="name has characters the certificate fonts cannot print: \ue000",
+                state_reason="name has characters the certificate fonts cannot print: U+E000 (a private-use character)",
             )
             for learner in learners[:3]
         ]

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from certificates.pdf import CertificateContent, render_pdf, uncovered_characters
+from certificates.pdf import CertificateContent, describe_characters, render_pdf, uncovered_characters
 from conftest import require_tool
 
 CONTENT = CertificateContent(
@@ -72,6 +72,15 @@ def test_long_names_shrink_and_wrap_inside_the_page(tmp_path):
     for x_min, x_max in re.findall(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"', bbox):
         assert 36 <= float(x_min) and float(x_max) <= 842 - 36
     assert " ".join(pdftotext(path.read_bytes(), tmp_path).split()).count("Ruiz y Picasso") == 1
+
+
+def test_an_emoji_holds_the_name_with_its_name_and_code_point_while_symbols_print():
+    from certificates.services.snapshot import UNPRINTABLE_NAME
+
+    assert uncovered_characters("Ana 😀 Li") == "😀"
+    assert uncovered_characters("Ana ★ ♥ ✓") == ""  # Noto Sans Symbols and Symbols 2 draw these
+    reason = UNPRINTABLE_NAME.format(chars=describe_characters(uncovered_characters("Ana 😀 \ue000")))
+    assert reason.endswith('U+1F600 GRINNING FACE "😀", U+E000 (a private-use character)')
 
 
 def test_uncovered_characters_reports_what_would_print_as_boxes():

@@ -116,7 +116,10 @@ def test_manual_review_holds_until_staff_approve(run_on_commit, mailoutbox):
         ({"full_name": "   "}, snapshot.MISSING_NAME),
         ({"email": "not-an-email"}, "learner's email address is not valid: 'not-an-email'"),
         ({"email": ""}, "learner's email address is not valid: ''"),
-        ({"full_name": "Ana \ue000"}, "name has characters the certificate fonts cannot print: \ue000"),
+        (
+            {"full_name": "Ana \ue000"},
+            "name has characters the certificate fonts cannot print: U+E000 (a private-use character)",
+        ),
     ],
 )
 def test_bad_data_holds_the_certificate_with_a_reason_and_spares_the_batch(

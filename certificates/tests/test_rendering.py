@@ -3,8 +3,10 @@
 import hashlib
 import io
 import itertools
+import os
 import re
 import subprocess
+import sys
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -20,7 +22,7 @@ from certificates.models import Certificate
 from certificates.services import rendering
 from certificates.tests.factories import issued_certificate
 from certificates.tests.pdf_inspect import drawn_glyphs, outlines_for_gids
-from certificates.tests.scripts import NAMES_BY_SCRIPT, SHAPED
+from certificates.tests.scripts import NAMES_BY_SCRIPT, SAMPLES, SHAPED
 from conftest import require_tool
 from courses.tests.factories import CourseFactory
 from learners.tests.factories import UserFactory
@@ -47,51 +49,109 @@ def extracted(data: bytes, tmp_path) -> list[str]:
     return [BIDI_MARKS.sub("", line).strip() for line in run("pdftotext", str(tmp_path / "c.pdf"), "-").splitlines()]
 
 
-@pytest.mark.parametrize("script", NAMES_BY_SCRIPT)
-def test_every_script_renders_small_deterministic_and_scannable(script, tmp_path):
+def _render(label: str) -> bytes:
+    sample = SAMPLES[label]
+    return pdf.render_pdf(replace(CONTENT, holder_name=sample.name), pdf.Design(locale=sample.locale or "en"))
+
+
+def _face(sample) -> text.FontFile:
+    """The face a reader of the script expects, found from the tables, not from the layout code."""
+    if sample.script in ("Latn", "Cyrl", "Grek"):
+        return fonts.SERIF
+    special = {"Jpan": fonts.JAPANESE, "Aran": fonts.NASTALIQ}
+    return special.get(sample.script) or fonts.BY_SCRIPT[sample.script][0]
+
+
+def test_at_least_forty_scripts_are_sampled():
+    assert len({sample.script for sample in SAMPLES.values()}) >= 40
+
+
+@pytest.mark.parametrize("label", SAMPLES)
+def test_every_script_renders_small_deterministic_and_scannable(label, tmp_path):
     require_tool("pdftoppm", "zbarimg")
-    content = replace(CONTENT, holder_name=NAMES_BY_SCRIPT[script])
-    data = pdf.render_pdf(content)
-    assert data == pdf.render_pdf(content)
+    data = _render(label)
+    assert data == _render(label)
     assert len(data) < 100_000
     (tmp_path / "c.pdf").write_bytes(data)
     run("pdftoppm", "-r", "150", "-png", str(tmp_path / "c.pdf"), str(tmp_path / "page"))
-    assert run("zbarimg", "--raw", "-q", str(next(tmp_path.glob("page*.png")))).strip() == content.verify_url
+    assert run("zbarimg", "--raw", "-q", str(next(tmp_path.glob("page*.png")))).strip() == CONTENT.verify_url
 
 
-@pytest.mark.parametrize("script", NAMES_BY_SCRIPT)
-def test_the_name_comes_back_from_pdftotext_as_typed(script, tmp_path):
-    # Exact for every script here: ActualText spans carry what was typed over shaped glyphs.
-    name = NAMES_BY_SCRIPT[script]
-    assert name in extracted(pdf.render_pdf(replace(CONTENT, holder_name=name)), tmp_path)
+@pytest.mark.parametrize("label", SAMPLES)
+def test_the_name_comes_back_from_pdftotext_as_typed(label, tmp_path):
+    # ActualText spans carry what was typed over the shaped glyphs.
+    assert SAMPLES[label].name in extracted(_render(label), tmp_path)
 
 
-@pytest.mark.parametrize("script", sorted(SHAPED))
-def test_shaped_scripts_draw_the_glyphs_harfbuzz_gives(script):
-    """Read back from the PDF the outlines drawn in the script's font, and compare them with HarfBuzz's glyphs."""
-    name = NAMES_BY_SCRIPT[script]
-    spec = next(spec for spec in fonts.SERIF_CHAIN[1:] if all(ord(c) in _cmap(spec) for c in name if not c.isspace()))
+@pytest.mark.parametrize("label", SAMPLES)
+def test_every_script_draws_the_glyphs_harfbuzz_gives_in_its_own_face(label):
+    """Read back from the PDF the outlines drawn in the script's face, and compare them with the glyphs
+    HarfBuzz gives for the name in that face: no box (.notdef), no dotted circle (a malformed cluster)."""
+    sample = SAMPLES[label]
+    spec = _face(sample)
     font = hb.Font(hb.Face(hb.Blob.from_file_path(str(spec.path)), spec.subfont))
     buffer = hb.Buffer()
-    buffer.add_str(name)
+    buffer.add_str(sample.name)
     buffer.guess_segment_properties()
     hb.shape(font, buffer, {"kern": True, "liga": True})
     expected_gids = [info.codepoint for info in buffer.glyph_infos]
-    # Shaping matters for this name: HarfBuzz's glyphs are not the cmap's, one per character, in typed order.
-    assert expected_gids != [font.get_nominal_glyph(ord(char)) for char in name]
-    family = _family(spec)
-    drawn = [
-        glyph
-        for font_name, glyph in drawn_glyphs(pdf.render_pdf(replace(CONTENT, holder_name=name)))
-        if font_name == family
-    ]
-    assert drawn == outlines_for_gids(str(spec.path), expected_gids, spec.subfont)
+    assert 0 not in expected_gids, f"the face lacks a glyph for {sample.name}"
+    assert font.get_nominal_glyph(0x25CC) not in expected_gids, "HarfBuzz inserted a dotted circle"
+    if label in SHAPED:  # shaping matters: HarfBuzz's glyphs are not one per character in typed order
+        assert expected_gids != [font.get_nominal_glyph(ord(char)) for char in sample.name]
+    drawn = [glyph for font_name, glyph in drawn_glyphs(_render(label)) if font_name == _family(spec)]
+    expected = outlines_for_gids(str(spec.path), expected_gids, spec.subfont)
+    # The same face may print other lines too (the heading, a date in the locale): the name is one stretch.
+    assert any(drawn[i : i + len(expected)] == expected for i in range(len(drawn))), "the name's glyphs differ"
+    notdef = outlines_for_gids(str(spec.path), [0], spec.subfont)[0]
+    assert notdef == ((), (), b"") or notdef not in drawn  # an empty .notdef looks like a space
 
 
-def _cmap(spec) -> set[int]:
+def test_japanese_names_print_in_japanese_glyph_forms_not_chinese():
+    """直 differs between Japanese and Chinese typefaces; the locale or kana in the name picks JP forms."""
+    assert text.layout("直樹", fonts.serif("ja")).runs[0].font.name == "LaurelJpan"
+    assert text.layout("直樹", fonts.serif("en")).runs[0].font.name == "LaurelCJK"
+    assert text.layout("渡辺 なおき", fonts.serif("en")).runs[0].font.name == "LaurelJpan"  # kana says Japanese
+    assert text.layout("渡辺 なおき", fonts.serif("zh")).runs[0].font.name == "LaurelCJK"  # the locale wins
+    assert text.layout("김 直樹", fonts.serif("en")).runs[-1].font.name == "LaurelCJK"
+    # The glyphs really differ: the Japanese face's 直 is not the Chinese face's.
+    japanese, chinese = (text.layout("直", fonts.serif(loc)).runs[0] for loc in ("ja", "zh"))
+    assert outlines_for_gids(str(fonts.JAPANESE.path), [japanese.glyphs[0].gid]) != outlines_for_gids(
+        str(fonts.CJK.path), [chinese.glyphs[0].gid]
+    )
+
+
+def test_the_japanese_face_is_a_regular_cut_not_the_thin_default():
     from fontTools.ttLib import TTFont
 
-    return set(TTFont(str(spec.path), fontNumber=spec.subfont).getBestCmap())
+    text.static_instance(fonts.JAPANESE)
+    face = TTFont(str(fonts.JAPANESE.path))
+    assert face["OS/2"].usWeightClass == 400 and "fvar" not in face
+
+
+def test_urdu_prints_in_nastaliq_where_the_locale_asks_and_naskh_elsewhere():
+    assert text.layout("عمران خان", fonts.serif("ur")).runs[0].font.name == "LaurelAran"
+    assert text.layout("عمران خان", fonts.serif("ar")).runs[0].font.name == "LaurelArab"
+
+
+def test_a_face_is_loaded_only_when_a_text_needs_it():
+    """Sixty-odd faces, but a process that prints Latin names loads two (so start-up stays fast)."""
+    program = (
+        "import django; django.setup()\n"
+        "from certificates import fonts, pdf, text\n"
+        "from certificates.tests.test_rendering import CONTENT\n"
+        "from dataclasses import replace\n"
+        "pdf.render_pdf(replace(CONTENT, holder_name='Ana Lúcia'))\n"
+        "print(sorted(face.name for face in text.loaded_faces()))\n"
+        "pdf.render_pdf(replace(CONTENT, holder_name='བསྟན་འཛིན'))\n"
+        "print(sorted(face.name for face in text.loaded_faces()))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    latin, tibetan = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, env=env
+    ).stdout.splitlines()
+    assert latin == "['LaurelSans', 'LaurelSerif']"
+    assert tibetan == "['LaurelSans', 'LaurelSerif', 'LaurelTibt']"
 
 
 def _family(spec) -> str:
@@ -104,7 +164,7 @@ def test_drawn_glyph_check_sees_a_missing_glyph_map(monkeypatch):
     """The check above is not fooled by ActualText: with glyphs drawn wrong, it fails."""
     name = NAMES_BY_SCRIPT["Arabic"]
     good = [g for f, g in drawn_glyphs(pdf.render_pdf(replace(CONTENT, holder_name=name))) if "Arabic" in f]
-    arabic = next(f for f in fonts.serif() if f.name == "LaurelArabic")
+    arabic = text._load(fonts.BY_SCRIPT["Arab"][0])
     monkeypatch.setattr(arabic, "glyph_char", {})  # every glyph becomes code 0: .notdef
     broken = [g for f, g in drawn_glyphs(pdf.render_pdf(replace(CONTENT, holder_name=name))) if "Arabic" in f]
     assert good and broken != good
@@ -270,7 +330,10 @@ def test_zero_width_joiners_in_persian_and_arabic_render(tmp_path):
 @pytest.mark.parametrize(
     ("course_fields", "reason"),
     [
-        ({"title": "Ethics \ue000"}, "course title has characters the certificate fonts cannot print: \ue000"),
+        (
+            {"title": "Ethics \ue000"},
+            "course title has characters the certificate fonts cannot print: U+E000 (a private-use character)",
+        ),
         ({"instructor_name": "Dr \U0010fffd"}, "instructor name has characters the certificate fonts cannot print"),
         ({"custom_fields": [["Hours", "40"]]}, "course custom fields must be an object of label: value"),
     ],
