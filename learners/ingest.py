@@ -150,12 +150,20 @@ def timezone_named(name: str) -> tzinfo:
     return ZoneInfo(name) if name and name != "UTC" else UTC
 
 
-_COMPLETED_WORDS = {"completed", "complete", "passed", "pass", "yes", "y", "true", "1", "done", "finished"}
-_NOT_COMPLETED_WORDS = {"", "in progress", "not started", "incomplete", "no", "n", "false", "0", "failed", "enrolled"}
+_COMPLETED_WORDS = {
+    *("completed", "complete", "passed", "pass", "yes", "y", "true", "1", "done", "finished"),
+    *("certified", "achieved", "graduated", "completed successfully"),
+}
+#: Learners on their way (or who stopped): normal rows, recorded without a certificate, never errors.
+_NOT_COMPLETED_WORDS = {
+    *("", "in progress", "inprogress", "not started", "notstarted", "started", "incomplete", "no", "n"),
+    *("false", "0", "failed", "fail", "enrolled", "registered", "active", "pending", "assigned"),
+    *("attempted", "not attempted", "waiting", "expired", "withdrawn", "dropped", "suspended"),
+}
 
 
 def parse_completed(value: str) -> bool:
-    text = (value or "").strip().lower()
+    text = " ".join((value or "").strip().lower().replace("-", " ").replace("_", " ").split())
     if text in _COMPLETED_WORDS or text.startswith("completed"):
         return True
     if text in _NOT_COMPLETED_WORDS or text.startswith("not"):

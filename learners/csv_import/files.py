@@ -17,40 +17,91 @@ class FileError(Exception):
 
 
 def detect_encoding(sample: bytes) -> str:
-    """BOMs first, then strict UTF-8, then charset-normalizer (Windows-1252, UTF-16 without BOM, …)."""
+    """BOMs first, then UTF-8 or Windows-1252 line by line, then charset-normalizer (UTF-16 without a
+    BOM, Shift-JIS, GB18030…).
+
+    A sample whose lines are each UTF-8 or Windows-1252 (all but the odd broken one) is read line by
+    line (``utf-8``, LineDecoder): Excel's "CSV" on Western-locale Windows, and files that mix the
+    two. --encoding overrides.
+    """
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    if sample.count(b"\x00") > len(sample) // 4:
-        best = from_bytes(sample).best()  # UTF-16 without a byte-order mark
-    else:
-        try:
-            sample.decode("cp1252")
-            # Excel's "CSV" on Western-locale Windows. Short samples cannot tell it from its
-            # neighbours (cp1250, Latin-1) reliably; --encoding overrides.
-            return "cp1252"
-        except UnicodeDecodeError:
-            best = from_bytes(sample).best()
+    if sample.count(b"\x00") <= len(sample) // 4:
+        lines = sample.splitlines()[:-1] or sample.splitlines()  # the last may be cut mid-character
+        neither = sum(1 for line in lines if not _utf8_or_windows_1252(line))
+        if neither <= max(1, len(lines) // 100):
+            return "utf-8"
+    best = from_bytes(sample).best()
     if best is None:
         raise FileError("cannot tell the file's text encoding (is it a spreadsheet, not a CSV?)")
     return best.encoding
+
+
+def _utf8_or_windows_1252(line: bytes) -> bool:
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            line.decode(encoding)
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
 
 
 MAX_RECORD_LINES = 50  # a quoted cell longer than this is a quote that was never closed
 CELL_TOO_LONG = "line {line}: a cell longer than {limit} characters: is a quote never closed?"
 
 
-def open_export(handle: BinaryIO, encoding: str = "") -> tuple[io.TextIOWrapper, str, str]:
-    """Text stream, encoding and delimiter of a CSV export; raises ``FileError`` when unusable.
+class LineDecoder:
+    """An 8-bit export read line by line: each line as UTF-8 where it is UTF-8, else as Windows-1252.
 
-    The whole file is read once before anything is imported (decoding, and a quote that is never
-    closed), so a file that is unusable past its first rows imports nothing rather than half.
+    Files that were edited in Excel and appended to by a script mix the two; decoding the whole
+    file as one encoding would turn every UTF-8 name into mojibake ("ZoÃ«"). A line that is
+    neither (bytes Windows-1252 leaves undefined) is kept, marked, and its row reported.
+    """
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.windows_1252_lines = 0
+        self.undecodable: dict[int, str] = {}  # physical line number -> why
+
+    def _physical_lines(self):
+        for chunk in self.handle:  # split at \n; a lone \r (old Mac files) ends a line too
+            yield from chunk.splitlines(keepends=True) if b"\r" in chunk.rstrip(b"\r\n") else (chunk,)
+
+    def __iter__(self):
+        for number, raw in enumerate(self._physical_lines(), start=1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                yield raw.decode("utf-8")
+                continue
+            except UnicodeDecodeError:
+                pass
+            try:
+                text = raw.decode("cp1252")
+            except UnicodeDecodeError as exc:
+                byte = raw[exc.start]
+                self.undecodable[number] = (
+                    f"byte 0x{byte:02X} at position {exc.start + 1} is neither UTF-8 nor Windows-1252"
+                )
+                text = raw.decode("cp1252", errors="replace")
+            else:
+                self.windows_1252_lines += 1
+            yield text
+
+
+PER_LINE = "utf-8"  # and Windows-1252 for the lines that are not UTF-8 (LineDecoder counts them)
+
+
+def open_export(handle: BinaryIO, encoding: str = ""):
+    """Text lines, encoding and delimiter of a CSV export; raises ``FileError`` when unusable.
+
+    The whole file is read once before anything is imported (a quote that is never closed, and the
+    encoding of a UTF-16 or a named one), so a file that is unusable past its first rows imports
+    nothing rather than half. UTF-8 and Windows-1252 files are decoded line by line (LineDecoder):
+    one bad line is one rejected row, never the whole file.
     """
     sample = handle.read(_SAMPLE_BYTES)
     if not sample.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
@@ -58,25 +109,31 @@ def open_export(handle: BinaryIO, encoding: str = "") -> tuple[io.TextIOWrapper,
     if sample[:4] == b"PK\x03\x04" or sample[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise FileError("this is a spreadsheet (xlsx/xls), not a CSV: save it as CSV first")
     try:
-        encoding = codecs.lookup(encoding).name if encoding else _whole_file_encoding(handle, detect_encoding(sample))
+        if encoding:
+            encoding = codecs.lookup(encoding).name
+        else:
+            guess = detect_encoding(sample)
+            encoding = PER_LINE if guess in ("utf-8", "utf-8-sig", "cp1252") else _whole_file_encoding(handle, guess)
     except LookupError as exc:
         raise FileError(f"unknown encoding {encoding!r}") from exc
-    text_sample = sample.decode(encoding, errors="ignore")
+    stream_encoding = "utf-8" if encoding == PER_LINE else encoding
+    text_sample = sample.decode(stream_encoding, errors="ignore")
     first_lines = "\n".join(text_sample.splitlines()[:20])
     try:
         delimiter = csv.Sniffer().sniff(first_lines, delimiters=",;\t|").delimiter
     except csv.Error:
         header = text_sample.splitlines()[0] if text_sample.splitlines() else ""
         delimiter = max(",;\t", key=header.count) if header else ","
-    _check_structure(handle, encoding, delimiter)
+    _check_structure(handle, stream_encoding, delimiter)
     handle.seek(0)
+    if encoding == PER_LINE:
+        return LineDecoder(handle), encoding, delimiter
     return io.TextIOWrapper(handle, encoding=encoding, newline="", errors="strict"), encoding, delimiter
 
 
 def _whole_file_encoding(handle: BinaryIO, guess: str) -> str:
-    """Confirm the guess over the whole file; a UTF-8 guess that fails further on is Windows-1252."""
-    candidates = [guess, "cp1252"] if guess == "utf-8" else [guess]
-    for candidate in candidates:
+    """Confirm a guess (UTF-16, or what charset-normalizer found) over the whole file."""
+    for candidate in [guess]:
         handle.seek(0)
         decoder = codecs.getincrementaldecoder(candidate)()
         line = 1

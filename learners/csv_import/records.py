@@ -32,6 +32,11 @@ class ParsedFile:
     delimiter: str
     headers: list[str]  # as in the file
     mapping: dict[str, str] = field(default_factory=dict)  # our field -> their (normalised) header
+    lines: object = None  # the LineDecoder of a UTF-8/Windows-1252 file: how many lines were which
+
+    @property
+    def windows_1252_lines(self) -> int:
+        return getattr(self.lines, "windows_1252_lines", 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +100,8 @@ def read_records(
         raise FileError("no learner id column (learner_id, user_id or student_id; or --map learner_id=...)")
     if "course" not in fields and not course:
         raise FileError("no course column (course, course_code or course_id; or --course SLUG)")
-    parsed = ParsedFile(chosen, encoding, delimiter, raw_headers, fields)
+    parsed = ParsedFile(chosen, encoding, delimiter, raw_headers, fields, lines=stream)
+    undecodable = getattr(stream, "undecodable", {})
     known = set(fields.values()) | spec.ignore | {h for h in headers if not h}
     extra = [(index, raw_headers[index].strip()) for index, h in enumerate(headers) if h not in known]
 
@@ -113,13 +119,28 @@ def read_records(
                 line = reader.line_num + 1
                 continue
             start, line = line, reader.line_num + 1
+            bad = [f"line {number}: {undecodable[number]}" for number in range(start, line) if number in undecodable]
+            if bad:
+                yield Row(start, cells, None, "; ".join(bad))
+                continue
             if not any(cell.strip() for cell in cells):
                 continue  # blank line
             values = {headers[i]: cells[i] for i in range(min(len(headers), len(cells)))}
             if spec.skip_row(values):
                 continue
             try:
-                record = _record(spec, fields, values, cells, extra, course=course, tz=default_tz, now=now, lms=lms)
+                record = _record(
+                    spec,
+                    fields,
+                    values,
+                    cells,
+                    extra,
+                    columns=len(headers),
+                    course=course,
+                    tz=default_tz,
+                    now=now,
+                    lms=lms,
+                )
             except RecordError as exc:
                 yield Row(start, cells, None, str(exc))
             else:
@@ -128,21 +149,36 @@ def read_records(
     return parsed, rows()
 
 
-def _record(spec: Layout, fields, values, cells, extra, *, course, tz, now, lms) -> CompletionRecord:
+def _record(spec: Layout, fields, values, cells, extra, *, columns, course, tz, now, lms) -> CompletionRecord:
+    """The row as a record, or a RecordError that names every problem of the row, not only the first."""
+    problems: list[str] = []
+
+    def checked(parse, *args, **kwargs):
+        try:
+            return parse(*args, **kwargs)
+        except RecordError as exc:
+            problems.append(str(exc))
+            return None
+
     def get(ours: str) -> str:
         return (values.get(fields[ours], "") if ours in fields else "").strip()
 
     if len(cells) > len(values) and any(cell.strip() for cell in cells[len(values) :]):
-        raise RecordError(f"more cells ({len(cells)}) than header columns ({len(values)})")
+        problems.append(f"more cells ({len(cells)}) than header columns ({len(values)})")
+    elif len(cells) < columns:
+        problems.append(f"fewer cells ({len(cells)}) than header columns ({columns})")
     if any("\x00" in cell for cell in cells):  # PostgreSQL refuses NUL in text
         raise RecordError(f"the row {HAS_NUL}")
     learner_id = get("learner_id")
     if not learner_id:
-        raise RecordError("missing learner id")
-    check_length("learner id", learner_id)
-    check_length("course", course or get("course"))
-    check_length("cohort", get("cohort"))
-    check_length("preferred name", get("preferred_name"))
+        problems.append("missing learner id")
+    for label, value in (
+        ("learner id", learner_id),
+        ("course", course or get("course")),
+        ("cohort", get("cohort")),
+        ("preferred name", get("preferred_name")),
+    ):
+        checked(check_length, label, value)
     full_name = get("full_name")
     if spec.name_last_first and "," in full_name:
         last, first = (part.strip() for part in full_name.split(",", 1))
@@ -154,10 +190,10 @@ def _record(spec: Layout, fields, values, cells, extra, *, course, tz, now, lms)
         raw_completed = raw_completed.partition(":")[2].strip()  # "Completed: Tuesday, 3 March 2026, ..."
     if spec.name == "moodle" and raw_completed.lower() in {"not completed", "-", "no"}:
         raw_completed = ""
-    date = parse_datetime(raw_completed, default_tz=tz) if raw_completed else None
+    date = checked(parse_datetime, raw_completed, default_tz=tz) if raw_completed else None
     status = get("status")
     if status:
-        completed = parse_completed(status)
+        completed = checked(parse_completed, status)
     elif spec.completed_when is not None:
         completed = spec.completed_when(values)
     else:
@@ -168,18 +204,26 @@ def _record(spec: Layout, fields, values, cells, extra, *, course, tz, now, lms)
         completed_at = date or now  # complete, but the export does not say when: the import's time
     else:
         completed_at = date
+    # Canvas's login id is an email only at some schools.
+    email = checked(clean_email, get("email")) if "@" in get("email") or spec.name != "canvas" else ""
+    name = checked(check_length, "name", full_name)
+    course_title = checked(check_length, "course title", get("course_title"))
+    score = checked(parse_percent, get("score"), label="score", scale=spec.score_scale)
+    attendance = checked(parse_percent, get("attendance"), label="attendance")
+    custom_fields = checked(custom_fields_from, {label: cells[index] for index, label in extra if index < len(cells)})
+    if problems:
+        raise RecordError("; ".join(problems))
     return CompletionRecord(
         learner_id=learner_id,
         course_key=course or get("course"),
         completed_at=completed_at,
-        # Canvas's login id is an email only at some schools.
-        email=clean_email(get("email")) if "@" in get("email") or spec.name != "canvas" else "",
-        full_name=clean_name(check_length("name", full_name)),
+        email=email,
+        full_name=clean_name(name),
         preferred_name=clean_name(get("preferred_name")),
         lms=lms,
-        course_title=clean_name(check_length("course title", get("course_title"))),
-        score=parse_percent(get("score"), label="score", scale=spec.score_scale),
-        attendance=parse_percent(get("attendance"), label="attendance"),
+        course_title=clean_name(course_title),
+        score=score,
+        attendance=attendance,
         cohort=clean_name(get("cohort")),
-        custom_fields=custom_fields_from({label: cells[index] for index, label in extra if index < len(cells)}),
+        custom_fields=custom_fields,
     )

@@ -44,6 +44,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    not_finished: int = 0  # in progress, not started: recorded, no certificate, not an error
+    windows_1252_lines: int = 0
     queued: int = 0
     dry_run: bool = False
     rejections: list[tuple[int, str]] = field(default_factory=list)  # the first few, for the summary
@@ -53,10 +55,13 @@ class ImportReport:
 
     def summary(self) -> str:
         verb = "would be " if self.dry_run else ""
+        lines = self.windows_1252_lines
+        mixed = f", {lines} line{'s' * (lines != 1)} read as Windows-1252" if lines else ""
+        waiting = f"{self.not_finished} not finished yet (recorded, no certificate), " if self.not_finished else ""
         return (
-            f"{self.read} rows read ({self.layout}, {self.encoding}): {self.created} {verb}created, "
+            f"{self.read} rows read ({self.layout}, {self.encoding}{mixed}): {self.created} {verb}created, "
             f"{self.updated} {verb}updated, {self.unchanged} unchanged, {self.rejected} rejected, "
-            f"{self.queued} certificates {verb}queued"
+            f"{waiting}{self.queued} certificates {verb}queued"
         )
 
 
@@ -108,6 +113,7 @@ def completions_import(
     finally:
         if errors_file:
             errors_file.close()
+        report.windows_1252_lines = parsed.windows_1252_lines
     return report
 
 
@@ -120,6 +126,7 @@ def _import_rows(rows: Iterable[Row], report: ImportReport, errors, *, create_co
     while batch := list(itertools.islice(iterator, IMPORT_BATCH)):
         report.read += len(batch)
         records = [(row, row.record) for row in batch if row.record is not None]
+        report.not_finished += sum(record.completed_at is None for _row, record in records)
         try:
             with transaction.atomic():  # one commit per batch: fast, and a killed run keeps what it did
                 results = _ingest_batch(records, create_courses=create_courses, courses=courses)

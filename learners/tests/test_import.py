@@ -408,7 +408,7 @@ def test_drop_folder_reports_unusable_files_and_puts_back_abandoned_claims(cours
     assert any(p.name.endswith("empty.csv.report.txt") for p in (tmp_path / "failed").iterdir())
 
 
-def test_encoding_is_checked_over_the_whole_file_not_just_its_start(course):
+def test_a_windows_1252_line_far_into_the_file_is_read_as_windows_1252(course):
     header = "learner_id,email,name,course,completed_at\n"
     ascii_rows = "".join(f"a{i},a{i}@example.com,Plain Name {i},intro-django,2026-11-20\n" for i in range(2000))
     data = (header + ascii_rows).encode("ascii") + "late,l@example.com,José Niño,intro-django,2026-11-20\n".encode(
@@ -416,8 +416,33 @@ def test_encoding_is_checked_over_the_whole_file_not_just_its_start(course):
     )
     assert len(data) > 64 * 1024
     report = run_import(data)
-    assert (report.encoding, report.created, report.rejected) == ("cp1252", 2001, 0)
+    assert (report.created, report.rejected, report.windows_1252_lines) == (2001, 0, 1)
     assert enrollment("late").learner.full_name == "José Niño"
+    assert "1 line read as Windows-1252" in report.summary()
+
+
+def test_a_file_mixing_utf8_and_windows_1252_rows_is_read_per_line_without_mojibake(course):
+    header = "learner_id,email,name,course,completed_at\n".encode()
+    utf8 = "u1,zoe@example.com,Zoë Ångström,intro-django,2026-11-20\n".encode()
+    cp1252 = "c1,jose@example.com,José Niño,intro-django,2026-11-20\n".encode("cp1252")
+    more_utf8 = "u2,li@example.com,李小龙 Łukasz,intro-django,2026-11-20\n".encode()
+    report = run_import(header + utf8 + cp1252 + more_utf8)
+    assert (report.created, report.rejected, report.windows_1252_lines) == (3, 0, 1)
+    names = {key: enrollment(key).learner.full_name for key in ("u1", "c1", "u2")}
+    assert names == {"u1": "Zoë Ångström", "c1": "José Niño", "u2": "李小龙 Łukasz"}
+
+
+def test_one_undecodable_byte_rejects_its_line_and_the_rest_imports(course, tmp_path):
+    header = b"learner_id,email,name,course,completed_at\n"
+    good = [f"g{i},g{i}@example.com,Name {i},intro-django,2026-11-20\n".encode() for i in range(1000)]
+    broken = b"bad,bad@example.com,Br\x81oken,intro-django,2026-11-20\n"  # 0x81: neither UTF-8 nor cp1252
+    errors_path = tmp_path / "rejected.csv"
+    report = run_import(header + b"".join([*good[:500], broken, *good[500:]]), errors_path=errors_path)
+    assert (report.created, report.rejected) == (1000, 1)
+    line, reason = report.rejections[0]
+    assert line == 2 + 500 and reason == "line 502: byte 0x81 at position 23 is neither UTF-8 nor Windows-1252"
+    assert not Learner.objects.filter(external_id="bad").exists()
+    assert "0x81" in errors_path.read_text(encoding="utf-8")
 
 
 def test_a_quote_never_closed_refuses_the_file_and_imports_nothing(course):
@@ -452,3 +477,33 @@ def test_too_long_values_and_unsluggable_new_courses_are_rejected_rows_not_crash
     report = run_import(data, create_courses=True)
     assert report.rejections == [(2, "learner id longer than 200 characters"), (3, "unknown course 日本語")]
     assert report.created == 1
+
+
+@pytest.mark.parametrize("status", ["In Progress", "in-progress", "IN_PROGRESS", "Not Started", "Enrolled", "Started"])
+def test_learners_who_have_not_finished_are_recorded_and_counted_not_rejected(course, status):
+    header = "learner_id,email,name,course,status,completed_at\n"
+    rows = "w1,w1@example.com,Wanda One,intro-django,Completed,2026-11-20\n" + "".join(
+        f"p{i},p{i}@example.com,Pat {i},intro-django,{status},\n" for i in range(5)
+    )
+    report = run_import((header + rows).encode())
+    assert (report.created, report.rejected, report.not_finished, report.queued) == (6, 0, 5, 1)
+    assert "5 not finished yet (recorded, no certificate)" in report.summary()
+    assert enrollment("p0").completed_at is None
+
+
+def test_every_problem_of_a_row_is_reported_and_bad_rows_name_their_line(course):
+    header = "learner_id,email,name,course,completed_at,score\n"
+    rows = (
+        "ok1,ok1@example.com,Ana Lima,intro-django,2026-11-20,88\n"
+        ",not-an-email,Bo,intro-django,2026-02-31,140\n"  # no id, bad email, 31 February, score over 100
+        "short,short@example.com,Cy\n"  # missing fields
+        "long,long@example.com,Di,intro-django,2026-11-20,90,surplus\n"  # an extra field
+    )
+    report = run_import((header + rows).encode())
+    assert (report.created, report.rejected) == (1, 3)
+    reasons = dict(report.rejections)
+    assert set(reasons) == {3, 4, 5}
+    for expected in ("missing learner id", "invalid email 'not-an-email'", "'2026-02-31'", "score out of range"):
+        assert expected in reasons[3]
+    assert reasons[4] == "fewer cells (3) than header columns (6)"
+    assert reasons[5] == "more cells (7) than header columns (6)"
