@@ -422,7 +422,7 @@ def test_a_windows_1252_line_far_into_the_file_is_read_as_windows_1252(course):
 
 
 def test_a_file_mixing_utf8_and_windows_1252_rows_is_read_per_line_without_mojibake(course):
-    header = "learner_id,email,name,course,completed_at\n".encode()
+    header = b"learner_id,email,name,course,completed_at\n"
     utf8 = "u1,zoe@example.com,Zoë Ångström,intro-django,2026-11-20\n".encode()
     cp1252 = "c1,jose@example.com,José Niño,intro-django,2026-11-20\n".encode("cp1252")
     more_utf8 = "u2,li@example.com,李小龙 Łukasz,intro-django,2026-11-20\n".encode()
