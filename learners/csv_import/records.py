@@ -45,6 +45,7 @@ class Row:
     cells: list[str]
     record: CompletionRecord | None
     error: str = ""
+    held: str = ""  # imported, but what staff must fix before a certificate goes out
 
 
 def _field_mapping(layout: Layout, headers: list[str], overrides: dict[str, str]) -> dict[str, str]:
@@ -129,7 +130,7 @@ def read_records(
             if spec.skip_row(values):
                 continue
             try:
-                record = _record(
+                held, record = _record(
                     spec,
                     fields,
                     values,
@@ -144,13 +145,16 @@ def read_records(
             except RecordError as exc:
                 yield Row(start, cells, None, str(exc))
             else:
-                yield Row(start, cells, record)
+                yield Row(start, cells, record, held=held)
 
     return parsed, rows()
 
 
-def _record(spec: Layout, fields, values, cells, extra, *, columns, course, tz, now, lms) -> CompletionRecord:
-    """The row as a record, or a RecordError that names every problem of the row, not only the first."""
+def _record(
+    spec: Layout, fields, values, cells, extra, *, columns, course, tz, now, lms
+) -> tuple[str, CompletionRecord]:
+    """The row as a record, with what staff must fix before its certificate goes out (an invalid
+    address), or a RecordError that names every problem of the row, not only the first."""
     problems: list[str] = []
 
     def checked(parse, *args, **kwargs):
@@ -205,15 +209,23 @@ def _record(spec: Layout, fields, values, cells, extra, *, columns, course, tz, 
     else:
         completed_at = date
     # Canvas's login id is an email only at some schools.
-    email = checked(clean_email, get("email")) if "@" in get("email") or spec.name != "canvas" else ""
+    email, held = "", ""
+    if "@" in get("email") or spec.name != "canvas":  # Canvas's login id is an email only at some schools
+        try:
+            email = clean_email(get("email"))
+        except RecordError as exc:
+            if len(get("email")) > MAX_LENGTHS["email"]:
+                problems.append(str(exc))
+            else:  # a real learner who finished: imported, and issuance holds the certificate for staff
+                email, held = clean_name(get("email")), str(exc)
     name = checked(check_length, "name", full_name)
     course_title = checked(check_length, "course title", get("course_title"))
     score = checked(parse_percent, get("score"), label="score", scale=spec.score_scale)
     attendance = checked(parse_percent, get("attendance"), label="attendance")
     custom_fields = checked(custom_fields_from, {label: cells[index] for index, label in extra if index < len(cells)})
     if problems:
-        raise RecordError("; ".join(problems))
-    return CompletionRecord(
+        raise RecordError("; ".join([*problems, held] if held else problems))
+    return held, CompletionRecord(
         learner_id=learner_id,
         course_key=course or get("course"),
         completed_at=completed_at,

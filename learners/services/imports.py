@@ -45,6 +45,8 @@ class ImportReport:
     unchanged: int = 0
     rejected: int = 0
     not_finished: int = 0  # in progress, not started: recorded, no certificate, not an error
+    held: int = 0  # imported with a problem staff fix (an invalid address): the certificate waits
+    held_rows: list[tuple[int, str]] = field(default_factory=list)  # the first few, for the summary
     windows_1252_lines: int = 0
     queued: int = 0
     dry_run: bool = False
@@ -58,6 +60,7 @@ class ImportReport:
         lines = self.windows_1252_lines
         mixed = f", {lines} line{'s' * (lines != 1)} read as Windows-1252" if lines else ""
         waiting = f"{self.not_finished} not finished yet (recorded, no certificate), " if self.not_finished else ""
+        waiting += f"{self.held} imported and held for staff review, " if self.held else ""
         return (
             f"{self.read} rows read ({self.layout}, {self.encoding}{mixed}): {self.created} {verb}created, "
             f"{self.updated} {verb}updated, {self.unchanged} unchanged, {self.rejected} rejected, "
@@ -127,6 +130,11 @@ def _import_rows(rows: Iterable[Row], report: ImportReport, errors, *, create_co
         report.read += len(batch)
         records = [(row, row.record) for row in batch if row.record is not None]
         report.not_finished += sum(record.completed_at is None for _row, record in records)
+        for row, _record in records:
+            if row.held:
+                report.held += 1
+                if len(report.held_rows) < 20:
+                    report.held_rows.append((row.line, row.held))
         try:
             with transaction.atomic():  # one commit per batch: fast, and a killed run keeps what it did
                 results = _ingest_batch(records, create_courses=create_courses, courses=courses)

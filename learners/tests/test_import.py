@@ -153,7 +153,6 @@ def test_rejected_rows_report_their_first_physical_line(course, tmp_path):
     [
         ("u9,a@example.com,,intro-django,2026-11-20,90", "missing name"),
         (",a@example.com,Ann,intro-django,2026-11-20,90", "missing learner id"),
-        ("u9,not-an-email,Ann,intro-django,2026-11-20,90", "invalid email 'not-an-email'"),
         ("u9,,Ann,intro-django,2026-11-20,90", "missing email"),
         ("u9,a@example.com,Ann,ABC101,2026-11-20,90", "unknown course ABC101"),
         ("u9,a@example.com,Ann,intro-django,20/31/2026,90", "unparseable completion date '20/31/2026'"),
@@ -507,3 +506,19 @@ def test_every_problem_of_a_row_is_reported_and_bad_rows_name_their_line(course)
         assert expected in reasons[3]
     assert reasons[4] == "fewer cells (3) than header columns (6)"
     assert reasons[5] == "more cells (7) than header columns (6)"
+
+
+def test_a_finisher_with_an_invalid_address_is_imported_and_held_for_staff_not_dropped(course, run_on_commit):
+    header = "learner_id,email,name,course,completed_at\n"
+    rows = (
+        "ok,ok@example.com,Ana Lima,intro-django,2026-11-20\n"
+        "bad,ana at example dot com,Bea Lima,intro-django,2026-11-20\n"
+    )
+    with run_on_commit():
+        report = run_import((header + rows).encode())
+    assert (report.created, report.rejected, report.held) == (2, 0, 1)
+    assert report.held_rows == [(3, "invalid email 'ana at example dot com'")]
+    assert "1 imported and held for staff review" in report.summary()
+    held = Certificate.objects.get(enrollment=enrollment("bad"))
+    assert held.pipeline_state == "held" and "email address is not valid" in held.state_reason
+    assert Certificate.objects.get(enrollment=enrollment("ok")).pipeline_state != "held"

@@ -35,7 +35,7 @@ def test_rejected_rows_file_cannot_run_formulas(tmp_path):
     data = (
         b"learner_id,email,name,course,completed_at,=cmd\n"
         b'u1,a@example.com,"=HYPERLINK(""http://evil.example"")",intro-django,2026-11-20,@SUM(1)\n'
-        b"u2,not-an-email,+Bob,intro-django,2026-11-20,-1\n"
+        b"u2,b@example.com,+Bob,intro-django,not-a-date,-1\n"
     )
     errors = tmp_path / "errors.csv"
     report = services.completions_import(handle=io.BytesIO(data), errors_path=errors, course="")

@@ -66,6 +66,8 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"... and {report.rejected - len(report.rejections)} more" + (f" (see {errors})" if errors else "")
             )
+        for line, reason in report.held_rows:
+            self.stderr.write(f"line {line}: imported, held for staff review: {reason}")
         self.stdout.write(("DRY RUN: " if dry_run else "") + report.summary())
         if report.rejected:
             sys.exit(EXIT_SOME_REJECTED)
