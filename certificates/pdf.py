@@ -57,6 +57,17 @@ class CertificateContent:
     score: Decimal | None = None
     cohort: str = ""
     custom_fields: tuple[tuple[str, str], ...] = ()  # (label, value), printed in this order
+    #: A preview for staff, never a certificate: marked SAMPLE across the page, and its ID and QR
+    #: code say so instead of pointing at a verify page.
+    sample: bool = False
+
+
+SAMPLE_CODE = "SAMPLE-NOT-VALID"
+SAMPLE_QR = "SAMPLE - this is a preview, not a certificate"
+
+
+def as_sample(content: CertificateContent) -> CertificateContent:
+    return replace(content, code=SAMPLE_CODE, verify_url="", sample=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +183,17 @@ def _label(
     """A small centred text that may shrink a little and wrap; returns the baseline below it."""
     size, lines = fit(value, font_set, width=width, max_size=size, min_size=min(size, 8), max_lines=max_lines)
     return _centred(canvas, lines, centre=centre, y=y, size=size)
+
+
+def _draw_sample_mark(canvas: Canvas, width: float, height: float) -> None:
+    """SAMPLE across the page, over everything, translucent: no one can take a preview for a certificate."""
+    canvas.saveState()
+    canvas.setFillColor(HexColor("#C62828"), alpha=0.22)
+    canvas.translate(width / 2, height / 2)
+    canvas.rotate(24)
+    canvas.setFont("Helvetica-Bold", 150)
+    canvas.drawCentredString(0, -50, "SAMPLE")
+    canvas.restoreState()
 
 
 def _draw_qr(canvas: Canvas, data: str, *, x: float, y: float, size: float) -> None:
@@ -307,7 +329,7 @@ def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
     qr_size = 84
     qr_x = width - 90 - qr_size
     canvas.setFillColor(HexColor("#000000"))
-    _draw_qr(canvas, content.verify_url, x=qr_x, y=base - 14, size=qr_size)
+    _draw_qr(canvas, SAMPLE_QR if content.sample else content.verify_url, x=qr_x, y=base - 14, size=qr_size)
     canvas.setFillColor(ink)
     code_centre = qr_x - 80
     label(canvas, "Certificate ID", centre=code_centre, y=base + 40, size=9, width=130, max_lines=1)
@@ -315,13 +337,17 @@ def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
     canvas.setFillColor(muted)
     label(
         canvas,
-        f"Verify this certificate: {content.verify_url}",
+        "Sample only: this is not a certificate and cannot be verified."
+        if content.sample
+        else f"Verify this certificate: {content.verify_url}",
         centre=centre,
         y=46,
         size=8,
         width=width - 120,
         max_lines=1,
     )
+    if content.sample:
+        _draw_sample_mark(canvas, width, height)
 
     canvas.showPage()
     canvas.save()

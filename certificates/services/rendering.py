@@ -202,7 +202,7 @@ def certificate_preview(*, course_id: int, holder_name: str = SAMPLE_HOLDER) -> 
     )
     snapshot, _problems = snapshot_of(enrollment)
     version = CertificateVersion(certificate=Certificate(code=codes.new_code()), number=1, **snapshot)
-    data = pdf.render_pdf(content_for(version), design_for(version))
+    data = pdf.render_pdf(pdf.as_sample(content_for(version)), design_for(version))
     return data, pdf.render_preview_png(data)
 
 
@@ -218,4 +218,4 @@ def certificate_preview_with_name(*, certificate_id: int, holder_name: str) -> b
         **{name: getattr(current, name) for name in SNAPSHOT_FIELDS if name != "holder_name"},
         holder_name=holder_name,
     )
-    return pdf.render_preview_png(pdf.render_pdf(content_for(corrected), design_for(corrected)))
+    return pdf.render_preview_png(pdf.render_pdf(pdf.as_sample(content_for(corrected)), design_for(corrected)))

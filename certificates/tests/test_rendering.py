@@ -362,3 +362,16 @@ def test_a_second_accent_colour_draws_the_inner_frame_and_rule():
     content = replace(CONTENT, holder_name="Ana")
     assert pdf.render_pdf(content, pdf.Design(secondary="#1F4E79")) == pdf.render_pdf(content)  # blank = accent
     assert pdf.render_pdf(content, pdf.Design(secondary="#C9A227")) != pdf.render_pdf(content)
+
+
+def test_a_sample_is_marked_and_its_code_and_qr_code_are_not_a_certificates(tmp_path):
+    require_tool("pdftoppm", "zbarimg")
+    data = pdf.render_pdf(pdf.as_sample(replace(CONTENT, holder_name="Alex Sample")))
+    lines = extracted(data, tmp_path)
+    letters = sorted(line for line in lines if len(line) == 1)  # SAMPLE is drawn on a slant: letter by letter
+    assert letters == sorted("SAMPLE") and pdf.SAMPLE_CODE in lines
+    assert not any(CONTENT.code in line or "/verify/" in line for line in lines)
+    assert "Sample only: this is not a certificate and cannot be verified." in lines
+    (tmp_path / "s.pdf").write_bytes(data)
+    run("pdftoppm", "-r", "150", "-png", str(tmp_path / "s.pdf"), str(tmp_path / "page"))
+    assert run("zbarimg", "--raw", "-q", str(next(tmp_path.glob("page*.png")))).strip() == pdf.SAMPLE_QR
