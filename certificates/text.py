@@ -17,6 +17,7 @@ reportlab alone neither shapes (Arabic joining, Indic conjuncts) nor reorders ri
 
 from __future__ import annotations
 
+import logging
 import os
 import unicodedata
 from collections.abc import Mapping
@@ -59,8 +60,14 @@ def static_instance(spec: FontFile) -> Path:
     from fontTools.varLib import instancer
 
     spec.path.parent.mkdir(parents=True, exist_ok=True)
-    variable = ToolsFont(str(spec.instance_of))
-    static = instancer.instantiateVariableFont(variable, {"wght": spec.weight}, updateFontNames=True)
+    chatter = logging.getLogger("fontTools")  # a dozen INFO lines per cut
+    level = chatter.level
+    chatter.setLevel(logging.WARNING)
+    try:
+        variable = ToolsFont(str(spec.instance_of))
+        static = instancer.instantiateVariableFont(variable, {"wght": spec.weight}, updateFontNames=True)
+    finally:
+        chatter.setLevel(level)
     partial = spec.path.with_name(f".{spec.path.name}.{os.getpid()}")
     static.save(str(partial))
     os.replace(partial, spec.path)
