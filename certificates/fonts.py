@@ -50,11 +50,21 @@ SERIF = FontFile("LaurelSerif", fontpkg_noto_serif.ROOT / "files" / "NotoSerif[w
 
 #: Chinese (Simplified and Traditional characters, in Chinese forms), kana and Hangul.
 CJK = FontFile("LaurelCJK", Path(__file__).resolve().parent / "fonts" / "WenQuanYiMicroHei.ttf")
-JAPANESE = FontFile(
-    "LaurelJpan",
-    Path(settings.FONT_CACHE_DIR) / "NotoSansJP-Regular.ttf",
-    instance_of=_CJK / "notosansjp" / "NotoSansJP[wght].ttf",
-)
+
+
+def _cut_name(source: Path, weight: int) -> str:
+    """Names what the cut is made from (source bytes, weight, fontTools version), so a machine with
+    an older cut never prints different bytes from one that made it afresh."""
+    import hashlib
+
+    import fontTools
+
+    digest = hashlib.sha256(f"{source.stat().st_size}:{source.name}:{weight}:{fontTools.version}".encode())
+    return f"{source.stem.split('[')[0]}-{weight}-{digest.hexdigest()[:12]}.ttf"
+
+
+_JP_SOURCE = _CJK / "notosansjp" / "NotoSansJP[wght].ttf"
+JAPANESE = FontFile("LaurelJpan", Path(settings.FONT_CACHE_DIR) / _cut_name(_JP_SOURCE, 400), instance_of=_JP_SOURCE)
 NASTALIQ = _noto("Aran", "NotoNastaliqUrdu")
 
 #: ISO 15924 script code -> faces, preferred first. Han is drawn in Chinese forms unless the

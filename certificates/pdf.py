@@ -132,6 +132,7 @@ def fit(
     """The largest size (and its lines) at which ``value`` fits ``width``: shrink, then wrap, then
     as a last resort cut the last line with an ellipsis. Nothing ever prints below ``min_size`` or
     outside ``width``. ``wrapped_max`` caps the size once text wraps (two big lines would collide)."""
+    chain = chain.for_text(text.clean(value))  # glyph forms judged on the whole value, not line by line
     single = text.layout(value, chain)
     natural = single.width(1) or 1
     if width / natural >= min_size:

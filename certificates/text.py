@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
+import threading
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -68,9 +70,16 @@ def static_instance(spec: FontFile) -> Path:
         static = instancer.instantiateVariableFont(variable, {"wght": spec.weight}, updateFontNames=True)
     finally:
         chatter.setLevel(level)
-    partial = spec.path.with_name(f".{spec.path.name}.{os.getpid()}")
-    static.save(str(partial))
-    os.replace(partial, spec.path)
+    static.recalcTimestamp = False  # the same source gives the same bytes on every machine
+    handle, partial = tempfile.mkstemp(dir=spec.path.parent, prefix=f".{spec.path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            static.save(out)
+        ToolsFont(partial)["glyf"]  # a cut that does not read back is never put in place
+        os.replace(partial, spec.path)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
     return spec.path
 
 
@@ -215,9 +224,11 @@ class FontSet:
         return self
 
     def _specs(self, char: str) -> list[FontFile]:
-        scripts = [_script(char), *sorted(_script_extensions(char))]
-        specs: list[FontFile] = []
-        for script in dict.fromkeys(scripts):
+        extensions = _script_extensions(char)
+        # A character shared by Latin, Greek or Cyrillic and others stays with the design's face.
+        base_first = bool(extensions & {"Latn", "Grek", "Cyrl"})
+        specs: list[FontFile] = [self.base] if base_first else []
+        for script in dict.fromkeys([_script(char), *sorted(extensions)]):
             if script in _NO_SCRIPT:
                 continue
             if preferred := self.by_language.get((self.language, script)):
@@ -226,17 +237,40 @@ class FontSet:
         return [*specs, self.base, *self.fallbacks]
 
     def font_for(self, char: str, previous: Font | None = None) -> Font | None:
-        """The face that draws ``char``: its neighbour's for marks and punctuation, else its script's."""
-        if previous is not None and _inherits_font(char) and previous.covers(char):
-            return previous
+        """The face that draws ``char``: its neighbour's for marks, punctuation and characters many
+        scripts share (a tatweel must not break an Arabic run), else its script's; else the first
+        face of all that has it (fullwidth brackets, mathematical signs: Common, but in few faces)."""
+        if previous is not None and previous.covers(char):
+            if _inherits_font(char) or _script(char) in _NO_SCRIPT:
+                return previous
         for spec in self._specs(char):
             font = _load(spec)
             if font.covers(char):
                 return font
-        return None
+        owner = _coverage_index(self.everything()).get(ord(char))
+        return _load(owner) if owner is not None else None
 
-    def covers(self, char: str) -> bool:
-        return self.font_for(char) is not None
+    def everything(self) -> tuple[FontFile, ...]:
+        """Every face, in a fixed order: the last resort for a character its script's faces lack."""
+        faces = [self.base, *self.fallbacks, *(face for faces in self.by_script.values() for face in faces)]
+        return tuple(dict.fromkeys([*faces, *self.by_language.values()]))
+
+    def covers(self, char: str, previous: Font | None = None) -> bool:
+        return self.font_for(char, previous) is not None
+
+
+@cache
+def _coverage_index(faces: tuple[FontFile, ...]) -> dict[int, FontFile]:
+    """Code point -> the first face (in ``faces`` order) whose cmap has it. Read from the cmaps only,
+    without loading a face, so asking about a rare character costs one scan, not sixty faces."""
+    from fontTools.ttLib import TTFont as ToolsFont
+
+    index: dict[int, FontFile] = {}
+    for face in faces:
+        path = face.instance_of or face.path  # a static cut has its variable source's cmap
+        for code_point in ToolsFont(str(path), fontNumber=face.subfont, lazy=True).getBestCmap():
+            index.setdefault(code_point, face)
+    return index
 
 
 @cache
@@ -306,14 +340,28 @@ def layout(text: str, font_set: FontSet) -> Line:
     return Line(tuple(_visual_order(runs, run_levels)))
 
 
+_VARIATION_SELECTORS = (range(0xFE00, 0xFE10), range(0xE0100, 0xE01F0), range(0x180B, 0x1810))
+
+
+def _default_ignorable(char: str) -> bool:
+    """Invisible when a face lacks it (HarfBuzz hides it): format controls and variation selectors."""
+    return char.isspace() or unicodedata.category(char) == "Cf" or any(ord(char) in r for r in _VARIATION_SELECTORS)
+
+
 def uncovered(text: str, font_set: FontSet) -> str:
-    """The characters no face of ``font_set`` can draw (they would print as boxes), once each."""
+    """The characters no face of ``font_set`` can draw (they would print as boxes), once each.
+
+    The same pass as layout(): each character is judged with the face before it, so what this
+    reports is exactly what layout() would draw as a box."""
     missing = []
-    for char in clean(text):
-        if char.isspace() or unicodedata.category(char) == "Cf":
-            continue  # default-ignorable: HarfBuzz hides them when a font lacks them
-        if char not in missing and not font_set.covers(char):
+    text = clean(text)
+    font_set = font_set.for_text(text)
+    previous = None
+    for char in text:
+        font = font_set.font_for(char, previous)
+        if font is None and not _default_ignorable(char) and char not in missing:
             missing.append(char)
+        previous = font or previous
     return "".join(missing)
 
 
@@ -368,7 +416,7 @@ def _spans(line: Line) -> list[tuple[str, list[Run]]]:
 
 
 _RLM, _LRM = "\u200f", "\u200e"
-_ENDS_RTL = {"L", "EN", "AN"}  # a letter written left to right, or a digit
+_ENDS_RTL = {"L", "EN", "AN", "ES", "ET", "CS"}  # a left-to-right letter, a digit, or what poppler reads as one
 #: The right-to-left blocks poppler's character table knows (Hebrew, Arabic, Syriac, Arabic
 #: Supplement, Thaana and their presentation forms: measured). Newer right-to-left scripts (N'Ko,
 #: Samaritan, Mandaic, Adlam, Hanifi Rohingya…) it reads as left to right, so they are written as typed.
@@ -386,12 +434,13 @@ def extraction_order(logical: str) -> str:
 
     poppler (pdftotext, Evince, Okular: the extraction we can check) lays ActualText out left to
     right over the span and then reverses each right-to-left section, from a right-to-left letter
-    up to the next left-to-right letter or digit. So each such section is written reversed, ended
-    by a left-to-right mark where spaces follow it (they would be reversed to its front), and
-    started by a right-to-left mark where it would begin with a vowel sign (a leading mark reads as
-    left to right). Both marks are invisible and are what pdftotext also puts around right-to-left
-    lines. Measured with poppler 22.12: Arabic harakat, Hebrew niqqud, Persian ZWNJ, Urdu Nastaliq
-    and digits inside right-to-left text come back as typed.
+    up to the next left-to-right letter, digit or separator (- . , / : %). So each such section is
+    written reversed, ended by a left-to-right mark (what follows, spaces or a bracket, would be
+    reversed to its front) and, where it would begin with a vowel sign, started by a right-to-left
+    mark (a leading mark reads as left to right). Both marks are invisible. Measured with poppler
+    22.12: Arabic harakat, Hebrew niqqud, Persian ZWNJ, Urdu Nastaliq, hyphenated and abbreviated
+    names, digits and Latin inside right-to-left text come back as typed. Readers that ignore
+    ActualText (pdfium) read the glyphs instead, in visual order, whatever is written here.
     """
     out: list[str] = []
     i = 0
@@ -415,11 +464,17 @@ def extraction_order(logical: str) -> str:
 _LOADED: dict[FontFile, Font] = {}
 
 
+_LOADING = threading.Lock()
+
+
 def _load(spec: FontFile) -> Font:
     """A face, loaded once per process (HarfBuzz and reportlab both read it: 5–120 ms)."""
     font = _LOADED.get(spec)
     if font is None:
-        font = _LOADED[spec] = Font(spec)
+        with _LOADING:  # one thread builds it; the others must not see it half-built
+            font = _LOADED.get(spec)
+            if font is None:
+                font = _LOADED[spec] = Font(spec)
     return font
 
 

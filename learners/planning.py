@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
 from courses.custom_fields import CustomFieldsError, check_custom_fields
 
 from .ingest import CompletionRecord
@@ -115,11 +118,22 @@ def plan_learner(
     changes = {
         name: value for name, value in values.items() if getattr(stored, name) != value and (value or not keep_blank)
     }
+    if "email" in changes and not _deliverable(changes["email"]) and _deliverable(stored.email):
+        del changes["email"]  # a typo in the LMS never replaces an address that works
     if stored.email_replaced and changes.get("email", "").lower() == stored.email_replaced.lower():
         # The LMS still has the address the learner replaced: theirs stands until the LMS sends a new one.
         del changes["email"]
     email_change = (stored.email, changes["email"]) if "email" in changes else None
     return LearnerPlan(external_id=external_id, create=False, changes=changes, email_change=email_change)
+
+
+def _deliverable(address: str) -> bool:
+    """What the certificate email can be sent to (the same test issuance makes before it holds)."""
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True
 
 
 def plan_enrollment(*, sent: Facts, stored: Facts | None) -> EnrollmentPlan | Rejection:
@@ -132,6 +146,10 @@ def plan_enrollment(*, sent: Facts, stored: Facts | None) -> EnrollmentPlan | Re
     except CustomFieldsError as exc:
         return Rejection(str(exc))
     facts = {**sent.as_dict(), "cohort": clean_name(sent.cohort), "custom_fields": custom_fields}
+    if facts["completed_at"] is None and stored is not None and stored.completed_at is not None:
+        # "In progress", "expired", "withdrawn" after a completion: a lapsed or re-enrolled learner
+        # still finished once. A completion is never erased by an export; staff revoke if it must go.
+        facts["completed_at"] = stored.completed_at
     completed = facts["completed_at"] is not None
     if stored is None:
         return EnrollmentPlan(create=True, changes=facts, outcome=CREATED, completed=completed)

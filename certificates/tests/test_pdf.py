@@ -104,3 +104,21 @@ def test_pdf_metadata(tmp_path):
     assert "Author:          Demo Academy" in info
     assert "Subject:         Data Analysis: <b>Pandas</b> & NumPy" in info
     assert "CreationDate:    Thu Nov 26 00:00:00 2026" in info
+
+
+@pytest.mark.parametrize(
+    "value", ["Inequalities: a ≤ b", "（株）山田", "山田（やまだ）", "ＡＢＣ１％", "฿ 100", "Ngʼangʼa", "❤️ Ana"]
+)
+def test_characters_many_scripts_share_are_printable_and_drawn_by_a_face_that_has_them(value):
+    """What uncovered_characters accepts, layout draws with a face that has the glyph: never a box."""
+    from certificates import fonts, text
+
+    assert uncovered_characters(value) == ""
+    for run in text.layout(value, fonts.serif()).runs:
+        assert all(run.font.covers(char) for char in run.text if not char.isspace() and ord(char) < 0xFE00)
+
+
+def test_a_tatweel_stays_in_its_arabic_run_so_the_letters_still_join():
+    from certificates import fonts, text
+
+    assert [run.font.name for run in text.layout("محـمد", fonts.serif()).runs] == ["LaurelArab"]

@@ -375,3 +375,30 @@ def test_a_sample_is_marked_and_its_code_and_qr_code_are_not_a_certificates(tmp_
     (tmp_path / "s.pdf").write_bytes(data)
     run("pdftoppm", "-r", "150", "-png", str(tmp_path / "s.pdf"), str(tmp_path / "page"))
     assert run("zbarimg", "--raw", "-q", str(next(tmp_path.glob("page*.png")))).strip() == pdf.SAMPLE_QR
+
+
+@pytest.mark.parametrize(
+    ("name", "locale"),
+    [
+        ("Dr. محمد عبد الله 2", "en"),
+        ("Ana (محمد)", "en"),
+        ("Zoë مريم Ångström", "en"),
+        ("Ana \u200fمحمد", "en"),
+        ("مُحَمَّد عَلِيّ", "ar"),
+        ("كتابٌ جميلٌ", "ar"),
+        ("عبدالله بن محمد، الثاني", "ar"),
+        ("أحمد: 50%", "ar"),
+        ("יַעֲקֹב כֹּהֵן", "he"),
+        ("דוד כהן-לוי", "he"),
+        ("ש. אגנון", "he"),
+        ("אבי / דוד", "he"),
+        ("מרים 3 כהן", "he"),
+        ("پرویز\u200cخان", "fa"),
+    ],
+)
+def test_right_to_left_names_copy_as_typed_with_marks_joiners_punctuation_and_mixed_directions(name, locale, tmp_path):
+    import unicodedata
+
+    data = pdf.render_pdf(replace(CONTENT, holder_name=name), pdf.Design(locale=locale))
+    lines = [unicodedata.normalize("NFC", line) for line in extracted(data, tmp_path)]
+    assert text.clean(name).replace("\u200f", "") in lines

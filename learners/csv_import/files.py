@@ -28,15 +28,23 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if sample.count(b"\x00") <= len(sample) // 4:
+    utf16 = sample.count(b"\x00") > len(sample) // 4
+    if not utf16:
         lines = sample.splitlines()[:-1] or sample.splitlines()  # the last may be cut mid-character
-        neither = sum(1 for line in lines if not _utf8_or_windows_1252(line))
-        if neither <= max(1, len(lines) // 100):
+        if all(_utf8_or_windows_1252(line) for line in lines):
             return "utf-8"
     best = from_bytes(sample).best()
     if best is None:
         raise FileError("cannot tell the file's text encoding (is it a spreadsheet, not a CSV?)")
-    return best.encoding
+    if not utf16 and (best.encoding.replace("_", "-") == "utf-8" or _single_byte(best.encoding)):
+        # A broken line or two in a Western file (a guess of mac_iceland for one stray 0x81 is no
+        # reason to read every line in it): per line, and the broken rows rejected with their number.
+        return "utf-8"
+    return best.encoding  # Shift-JIS, GB18030, Big5…: read whole
+
+
+def _single_byte(encoding: str) -> bool:
+    return len(bytes(range(256)).decode(encoding, errors="replace")) == 256
 
 
 def _utf8_or_windows_1252(line: bytes) -> bool:

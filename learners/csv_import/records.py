@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import BinaryIO
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
 from ..ingest import (
     HAS_NUL,
     MAX_LENGTHS,
@@ -103,6 +106,9 @@ def read_records(
         raise FileError("no course column (course, course_code or course_id; or --course SLUG)")
     parsed = ParsedFile(chosen, encoding, delimiter, raw_headers, fields, lines=stream)
     undecodable = getattr(stream, "undecodable", {})
+    if 1 in undecodable:  # a garbled header would drop or misname a column on every row
+        raise FileError(f"line 1 (the header): {undecodable[1]}")
+    columns = max((index + 1 for index, header in enumerate(headers) if header), default=0)
     known = set(fields.values()) | spec.ignore | {h for h in headers if not h}
     extra = [(index, raw_headers[index].strip()) for index, h in enumerate(headers) if h not in known]
 
@@ -136,7 +142,7 @@ def read_records(
                     values,
                     cells,
                     extra,
-                    columns=len(headers),
+                    columns=columns,
                     course=course,
                     tz=default_tz,
                     now=now,
@@ -213,11 +219,14 @@ def _record(
     if "@" in get("email") or spec.name != "canvas":  # Canvas's login id is an email only at some schools
         try:
             email = clean_email(get("email"))
-        except RecordError as exc:
+            if email:
+                validate_email(email)  # the test issuance makes: what passes here is sent, or held there
+        except (RecordError, ValidationError):
             if len(get("email")) > MAX_LENGTHS["email"]:
-                problems.append(str(exc))
+                problems.append(f"email longer than {MAX_LENGTHS['email']} characters")
             else:  # a real learner who finished: imported, and issuance holds the certificate for staff
-                email, held = clean_name(get("email")), str(exc)
+                email = clean_name(get("email")).lower()
+                held = f"invalid email {email!r}"
     name = checked(check_length, "name", full_name)
     course_title = checked(check_length, "course title", get("course_title"))
     score = checked(parse_percent, get("score"), label="score", scale=spec.score_scale)

@@ -129,12 +129,6 @@ def _import_rows(rows: Iterable[Row], report: ImportReport, errors, *, create_co
     while batch := list(itertools.islice(iterator, IMPORT_BATCH)):
         report.read += len(batch)
         records = [(row, row.record) for row in batch if row.record is not None]
-        report.not_finished += sum(record.completed_at is None for _row, record in records)
-        for row, _record in records:
-            if row.held:
-                report.held += 1
-                if len(report.held_rows) < 20:
-                    report.held_rows.append((row.line, row.held))
         try:
             with transaction.atomic():  # one commit per batch: fast, and a killed run keeps what it did
                 results = _ingest_batch(records, create_courses=create_courses, courses=courses)
@@ -169,9 +163,15 @@ def _import_rows(rows: Iterable[Row], report: ImportReport, errors, *, create_co
 
 def _finish_batch(results: list[tuple[Row, Result]], report: ImportReport) -> None:
     queued = []
-    for _row, result in results:
+    for row, result in results:
         if isinstance(result, IngestResult):
             report.count(result.outcome)
+            if row.record.completed_at is None:
+                report.not_finished += 1
+            elif row.held and result.queued:
+                report.held += 1
+                if len(report.held_rows) < 20:
+                    report.held_rows.append((row.line, row.held))
             if result.queued:
                 queued.append(result.enrollment_id)
     if queued:

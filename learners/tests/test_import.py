@@ -522,3 +522,40 @@ def test_a_finisher_with_an_invalid_address_is_imported_and_held_for_staff_not_d
     held = Certificate.objects.get(enrollment=enrollment("bad"))
     assert held.pipeline_state == "held" and "email address is not valid" in held.state_reason
     assert Certificate.objects.get(enrollment=enrollment("ok")).pipeline_state != "held"
+
+
+def test_a_short_shift_jis_export_is_read_as_shift_jis_not_as_windows_1252(course):
+    text = "learner_id,email,name,course,completed_at\n" + "".join(
+        f"j{i},j{i}@example.jp,{name},intro-django,2026-11-20\n"
+        for i, name in enumerate(["山田太郎", "佐藤花子", "鈴木一郎"])
+    )
+    report = run_import(text.encode("cp932"))
+    assert (report.created, report.rejected) == (3, 0)
+    assert enrollment("j0").learner.full_name == "山田太郎"
+
+
+def test_a_status_that_is_not_finished_never_erases_a_completion_already_recorded(course):
+    header = "learner_id,email,name,course,status,completed_at\n"
+    run_import((header + "x1,x1@example.com,Xu Li,intro-django,Completed,2026-11-20\n").encode())
+    completed = enrollment("x1").completed_at
+    run_import((header + "x1,x1@example.com,Xu Li,intro-django,Expired,\n").encode())
+    assert enrollment("x1").completed_at == completed
+
+
+def test_a_typo_in_the_address_never_replaces_one_that_works(course):
+    header = "learner_id,email,name,course,completed_at\n"
+    run_import((header + "t1,tess@example.com,Tess Ong,intro-django,2026-11-20\n").encode())
+    run_import((header + "t1,tess at example.com,Tess Ong,intro-django,2026-11-20\n").encode())
+    assert enrollment("t1").learner.email == "tess@example.com"
+
+
+def test_a_trailing_empty_header_column_does_not_reject_every_row(course):
+    report = run_import(b"learner_id,email,name,course,completed_at,\nz1,z@example.com,Zed,intro-django,2026-11-20\n")
+    assert (report.created, report.rejected) == (1, 0)
+
+
+def test_an_undecodable_header_refuses_the_file_rather_than_misname_a_column(course):
+    with pytest.raises(FileError, match="line 1 \\(the header\\): byte 0x81"):
+        run_import(
+            b"learner_id,email,name,course,completed_at,Abteilung\x81\nz1,z@example.com,Zed,intro-django,2026-11-20,V\n"
+        )
