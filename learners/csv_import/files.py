@@ -117,14 +117,16 @@ def open_export(handle: BinaryIO, encoding: str = ""):
     if sample[:4] == b"PK\x03\x04" or sample[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise FileError("this is a spreadsheet (xlsx/xls), not a CSV: save it as CSV first")
     try:
-        if encoding:
-            encoding = codecs.lookup(encoding).name
+        per_line = False
+        if encoding:  # named by the user: that encoding, checked over the whole file before any row
+            encoding = _whole_file_encoding(handle, codecs.lookup(encoding).name)
         else:
             guess = detect_encoding(sample)
-            encoding = PER_LINE if guess in ("utf-8", "utf-8-sig", "cp1252") else _whole_file_encoding(handle, guess)
+            per_line = guess in ("utf-8", "utf-8-sig", "cp1252")
+            encoding = PER_LINE if per_line else _whole_file_encoding(handle, guess)
     except LookupError as exc:
         raise FileError(f"unknown encoding {encoding!r}") from exc
-    stream_encoding = "utf-8" if encoding == PER_LINE else encoding
+    stream_encoding = "utf-8" if per_line else encoding
     text_sample = sample.decode(stream_encoding, errors="ignore")
     first_lines = "\n".join(text_sample.splitlines()[:20])
     try:
@@ -134,7 +136,7 @@ def open_export(handle: BinaryIO, encoding: str = ""):
         delimiter = max(",;\t", key=header.count) if header else ","
     _check_structure(handle, stream_encoding, delimiter)
     handle.seek(0)
-    if encoding == PER_LINE:
+    if per_line:
         return LineDecoder(handle), encoding, delimiter
     return io.TextIOWrapper(handle, encoding=encoding, newline="", errors="strict"), encoding, delimiter
 

@@ -559,3 +559,12 @@ def test_an_undecodable_header_refuses_the_file_rather_than_misname_a_column(cou
         run_import(
             b"learner_id,email,name,course,completed_at,Abteilung\x81\nz1,z@example.com,Zed,intro-django,2026-11-20,V\n"
         )
+
+
+def test_a_named_encoding_is_checked_over_the_whole_file_so_nothing_is_half_imported(course):
+    header = b"learner_id,email,name,course,completed_at\n"
+    rows = b"".join(f"n{i},n{i}@example.com,Name {i},intro-django,2026-11-20\n".encode() for i in range(3000))
+    broken = b"bad,bad@example.com,Br\x81oken,intro-django,2026-11-20\n"  # 0x81: not Windows-1252
+    with pytest.raises(FileError, match="not valid cp1252"):
+        run_import(header + rows + broken, encoding="cp1252")
+    assert not Learner.objects.exists()
