@@ -129,6 +129,28 @@ def test_the_japanese_face_is_a_regular_cut_not_the_thin_default():
     assert face["OS/2"].usWeightClass == 400 and "fvar" not in face
 
 
+def test_the_bytes_do_not_depend_on_what_the_process_drew_before():
+    """A ligature or a conjunct is drawn by a code derived from its glyph, not from the order glyphs
+    were first met in, so a worker that printed other names first writes the very same PDF."""
+    program = (
+        "import django, hashlib, sys; django.setup()\n"
+        "from certificates import pdf\n"
+        "from certificates.tests.test_rendering import CONTENT\n"
+        "from dataclasses import replace\n"
+        "for name in sys.argv[1:]:\n"
+        "    data = pdf.render_pdf(replace(CONTENT, holder_name=name))\n"
+        "print(hashlib.sha256(data).hexdigest())\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    target = "अनुष्का क्षत्रिय · فاطمة الزهراء"
+
+    def digest(*names: str) -> str:
+        command = [sys.executable, "-c", program, *names]
+        return subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout.strip()
+
+    assert digest(target) == digest("श्रीनिवास त्र्यंबक", "مُحَمَّد لا إله", target)
+
+
 def test_urdu_prints_in_nastaliq_where_the_locale_asks_and_naskh_elsewhere():
     assert text.layout("عمران خان", fonts.serif("ur")).runs[0].font.name == "LaurelAran"
     assert text.layout("عمران خان", fonts.serif("ar")).runs[0].font.name == "LaurelArab"
@@ -164,8 +186,8 @@ def test_drawn_glyph_check_sees_a_missing_glyph_map(monkeypatch):
     """The check above is not fooled by ActualText: with glyphs drawn wrong, it fails."""
     name = NAMES_BY_SCRIPT["Arabic"]
     good = [g for f, g in drawn_glyphs(pdf.render_pdf(replace(CONTENT, holder_name=name))) if "Arabic" in f]
-    arabic = text._load(fonts.BY_SCRIPT["Arab"][0])
-    monkeypatch.setattr(arabic, "glyph_char", {})  # every glyph becomes code 0: .notdef
+    arabic = text.load_face(fonts.BY_SCRIPT["Arab"][0])
+    monkeypatch.setattr(arabic, "code_for", lambda gid: 0)  # every glyph drawn as code 0: .notdef
     broken = [g for f, g in drawn_glyphs(pdf.render_pdf(replace(CONTENT, holder_name=name))) if "Arabic" in f]
     assert good and broken != good
 
