@@ -19,6 +19,7 @@ migrate: venv
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py prepare_fonts
+	$(BIN)/python manage.py prepare_signing
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo

@@ -23,7 +23,7 @@ from django.utils import timezone
 from courses.models import Course
 from learners.models import Enrollment, Learner
 
-from .. import codes, pdf
+from .. import codes, pdf, signing
 from ..models import (
     SNAPSHOT_FIELDS,
     Certificate,
@@ -134,8 +134,9 @@ def certificate_render(*, certificate_id: int) -> Certificate:
         certificate_id=certificate_id, is_current=True
     )
     try:
-        data = pdf.render_pdf(content_for(version), design_for(version))
-        preview = pdf.render_preview_png(data)
+        unsigned = pdf.render_pdf(content_for(version), design_for(version))
+        preview = pdf.render_preview_png(unsigned)
+        data = signing.sign_pdf(unsigned)  # what is stored, sent and hashed: the signed bytes
         pdf_name = _store(version.pdf, pdf_upload_to(version, ""), data)
         preview_name = _store(version.preview, preview_upload_to(version, ""), preview)
     except Exception as exc:

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from certificates import pdf
+from certificates import pdf, signing
 from certificates.models import (
     Certificate,
     CertificateVersion,
@@ -197,7 +197,8 @@ def _fast_renderer():
         pdf, "render_pdf", side_effect=lambda content, design: b"%PDF-1.4 " + repr(content).encode()
     )
     png = mock.patch.object(pdf, "render_preview_png", return_value=b"\x89PNG stand-in")
-    return render, png
+    sign = mock.patch.object(signing, "sign_pdf", side_effect=lambda data: data)  # the stand-in is no PDF
+    return render, png, sign
 
 
 def _emailed_certificates(n: int) -> tuple[Course, list[int]]:
@@ -267,8 +268,8 @@ def test_bulk_reissue_gives_each_certificate_one_new_version_and_each_learner_on
     assert response.status_code == 302 and len(queries) < 40  # the same few queries for 60 or 2,000
     assert not CertificateVersion.objects.filter(number=2).exists()
 
-    render, png = _fast_renderer()
-    with render, png, run_on_commit():
+    render, png, sign = _fast_renderer()
+    with render, png, sign, run_on_commit():
         for callback in callbacks:  # the workers
             callback()
 
@@ -327,12 +328,12 @@ def test_2000_certificates_reissued_by_four_workers_at_once(client, mailoutbox):
         finally:
             connections.close_all()
 
-    render, png = _fast_renderer()
+    render, png, sign = _fast_renderer()
     inline = [
         mock.patch(f"{module}.async_task", run_inline)
         for module in ("certificates.services.handoff", "delivery.services")
     ]
-    with render, png, inline[0], inline[1], ThreadPoolExecutor(max_workers=jobs.RUNNERS) as pool:
+    with render, png, sign, inline[0], inline[1], ThreadPoolExecutor(max_workers=jobs.RUNNERS) as pool:
         done = list(pool.map(worker, [args[0] for args in queued]))
     # Every worker took a share; a task that used up its time slice queued its continuation, which
     # ran as the next task in the same thread.

@@ -130,6 +130,16 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 #: Fonts made from installed ones (a Regular cut of Noto Sans JP): made once by `prepare_fonts`.
 FONT_CACHE_DIR = env.path("FONT_CACHE_DIR", default=BASE_DIR / "var" / "fonts")
+#: The identity that signs every certificate PDF (certificates/signing.py, docs/SIGNING.md): a PEM
+#: private key, its certificate and any intermediate CA certificates. Kept out of the database (and
+#: its dumps). With PDF_SIGNING_SELF_SIGNED a self-signed pair is made there on first use (the
+#: embedded default, the demo); production requires a real one.
+PDF_SIGNING_KEY = env.path("PDF_SIGNING_KEY", default=BASE_DIR / "var" / "keys" / "pdf-signing.key")
+PDF_SIGNING_CERT = env.path("PDF_SIGNING_CERT", default=BASE_DIR / "var" / "keys" / "pdf-signing.crt")
+PDF_SIGNING_CHAIN = env.list("PDF_SIGNING_CHAIN", default=[])
+PDF_SIGNING_KEY_PASSWORD = env("PDF_SIGNING_KEY_PASSWORD", default="")
+PDF_SIGNING_SELF_SIGNED = env.bool("PDF_SIGNING_SELF_SIGNED", default=True)
+PDF_SIGNING_SELF_SIGNED_NAME = env("PDF_SIGNING_SELF_SIGNED_NAME", default="Laurel demo issuer")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

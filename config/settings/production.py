@@ -1,5 +1,9 @@
 """Production: PostgreSQL, Redis broker, an ESP through anymail. Everything comes from the environment."""
 
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -10,3 +14,12 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=3600)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Certificates go out signed by the organisation's own certificate (docs/SIGNING.md), never a
+# self-signed demo one: refuse to start without it.
+PDF_SIGNING_SELF_SIGNED = False
+PDF_SIGNING_KEY = env.path("PDF_SIGNING_KEY")
+PDF_SIGNING_CERT = env.path("PDF_SIGNING_CERT")
+for _setting, _path in (("PDF_SIGNING_KEY", PDF_SIGNING_KEY), ("PDF_SIGNING_CERT", PDF_SIGNING_CERT)):
+    if not Path(_path).is_file():
+        raise ImproperlyConfigured(f"{_setting} names {_path}, which is not a readable file (docs/SIGNING.md)")

@@ -1,0 +1,126 @@
+"""Signed PDFs: checked by poppler's pdfsig and pyHanko's validator, judges we did not write."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+
+from certificates import signing
+from certificates.tests.factories import issued_certificate
+from conftest import require_tool
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def identity(settings, tmp_path):
+    """A self-signed identity of this test's own, made on first use as the demo makes it."""
+    settings.PDF_SIGNING_KEY = tmp_path / "keys" / "signing.key"
+    settings.PDF_SIGNING_CERT = tmp_path / "keys" / "signing.crt"
+    settings.PDF_SIGNING_SELF_SIGNED = True
+    settings.PDF_SIGNING_SELF_SIGNED_NAME = "Northwind Academy"
+    signing.forget_loaded_identity()
+    yield signing.configured_identity()
+    signing.forget_loaded_identity()
+
+
+def _stored(certificate) -> bytes:
+    with certificate.current_version.pdf.open("rb") as handle:
+        return handle.read()
+
+
+def _pdfsig(data: bytes, tmp_path: Path) -> str:
+    require_tool("pdfsig")
+    path = tmp_path / "certificate.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+
+
+def test_pdfsig_sees_the_issued_pdf_signed_whole_by_the_organisation(identity, run_on_commit, tmp_path):
+    report = _pdfsig(_stored(issued_certificate(run_on_commit)), tmp_path)
+    assert "Signer Certificate Common Name: Northwind Academy" in report
+    assert "Total document signed" in report
+    assert "Signature Validation: Signature is Valid." in report
+    assert "Signature Type: ETSI.CAdES.detached" in report  # PAdES, not the older adbe.pkcs7
+
+
+def test_one_changed_byte_breaks_the_signature(identity, run_on_commit, tmp_path):
+    data = bytearray(_stored(issued_certificate(run_on_commit)))
+    data[len(data) // 3] ^= 0x01  # inside the page, which the signature covers
+    report = _pdfsig(bytes(data), tmp_path)
+    assert "Signature is Valid" not in report
+    assert "Digest Mismatch" in report
+
+
+def _validate(data: bytes, identity: signing.Identity):
+    from asn1crypto import pem, x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    _, _, der = pem.unarmor(identity.certificate.read_bytes())
+    reader = PdfFileReader(io.BytesIO(data))
+    (signature,) = reader.embedded_signatures
+    return validate_pdf_signature(signature, ValidationContext(trust_roots=[x509.Certificate.load(der)]))
+
+
+def test_pyhanko_agrees_and_trusts_it_given_our_certificate(identity, run_on_commit):
+    from pyhanko.sign.validation import SignatureCoverageLevel
+
+    certificate = issued_certificate(run_on_commit)
+    data = _stored(certificate)
+    status = _validate(data, identity)
+    assert status.intact and status.valid and status.trusted
+    assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    assert hashlib.sha256(data).hexdigest() == certificate.current_version.pdf_sha256  # the signed bytes
+    tampered = data.replace(b"/Producer (Laurel)", b"/Producer (Lauryl)")
+    assert tampered != data and not _validate(tampered, identity).intact
+
+
+def test_the_key_is_made_once_and_kept(identity, run_on_commit):
+    issued_certificate(run_on_commit)
+    made = identity.key.read_bytes(), identity.certificate.read_bytes()
+    signing.forget_loaded_identity()
+    issued_certificate(run_on_commit)
+    assert (identity.key.read_bytes(), identity.certificate.read_bytes()) == made
+    assert identity.key.stat().st_mode & 0o077 == 0  # the private key is readable by its owner only
+
+
+def test_prepare_signing_describes_the_identity(identity, capsys):
+    call_command("prepare_signing")
+    out = capsys.readouterr().out
+    assert "made a self-signed key" in out and "CN=Northwind Academy" in out and "SHA-256 fingerprint" in out
+
+
+def test_a_key_that_does_not_match_its_certificate_is_refused(identity, tmp_path, settings):
+    call_command("prepare_signing")
+    other = signing.Identity(key=tmp_path / "other.key", certificate=tmp_path / "other.crt")
+    signing.make_self_signed(other, "Someone Else")
+    settings.PDF_SIGNING_KEY, settings.PDF_SIGNING_SELF_SIGNED = other.key, False
+    signing.forget_loaded_identity()
+    with pytest.raises(Exception, match="cannot be used"):
+        call_command("prepare_signing")
+
+
+def test_production_refuses_to_start_without_a_signing_certificate(tmp_path):
+    environment = {
+        "SECRET_KEY": "x" * 50,
+        "PDF_SIGNING_KEY": str(tmp_path / "missing.key"),
+        "PDF_SIGNING_CERT": str(tmp_path / "missing.crt"),
+    }
+    program = "import os, sys\nos.environ.update(" + repr(environment) + ")\nimport config.settings.production\n"
+    result = subprocess.run(
+        [__import__("sys").executable, "-c", program],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode != 0
+    assert "PDF_SIGNING_KEY names" in result.stderr and "not a readable file" in result.stderr
+    assert ImproperlyConfigured.__name__ in result.stderr
