@@ -17,12 +17,12 @@ from functools import partial
 
 import qrcode
 import qrcode.constants
-from babel.core import UnknownLocaleError
-from babel.dates import format_date
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4, landscape, letter
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
+
+from courses.dates import format_certificate_date
 
 from . import fonts, text
 
@@ -83,10 +83,8 @@ class Design:
 
 
 def format_issue_date(value: date, locale: str) -> str:
-    try:
-        return format_date(value, format="long", locale=locale or "en")
-    except (UnknownLocaleError, ValueError):
-        return format_date(value, format="long", locale="en")
+    """The date as every other place shows it (courses.dates: the verify page, emails, the dashboard)."""
+    return format_certificate_date(value, locale)
 
 
 def uncovered_characters(value: str) -> str:

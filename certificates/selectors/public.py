@@ -53,6 +53,7 @@ class PublicCertificate:
     pdf_sha256: str = ""
     has_files: bool = False  # the PDF and image are shown (valid, current, rendered)
     has_logo: bool = False
+    locale: str = "en"  # the version's: its dates are written as its PDF writes them
 
     @property
     def state_label(self) -> str:
@@ -114,6 +115,7 @@ def public_facts(version: CertificateVersion, *, today: date | None = None) -> P
         "valid_until": certificate.valid_until,
         "pdf_sha256": version.pdf_sha256,
         "has_logo": bool(version.logo_path),
+        "locale": version.locale,
     }
     if state == "withdrawn":
         return PublicCertificate(**common)
@@ -133,7 +135,7 @@ def public_facts(version: CertificateVersion, *, today: date | None = None) -> P
 PUBLIC_COLUMNS = (
     *("number", "is_current", "superseded_at", "course_title", "organisation_name", "issued_on"),
     *("instructor_name", "instructor_title", "holder_name", "score", "template_family", "cohort"),
-    *("custom_fields", "pdf", "preview", "pdf_sha256", "logo_path"),
+    *("custom_fields", "pdf", "preview", "pdf_sha256", "logo_path", "locale"),
     *("certificate__code", "certificate__pipeline_state", "certificate__credential_state"),
     *("certificate__credential_reason", "certificate__valid_until", "certificate__suspended_at"),
     *("certificate__revoked_at", "certificate__withdrawn_at"),

@@ -120,6 +120,13 @@ class DashboardEntry:
         return self.enrollment.course
 
     @property
+    def locale(self) -> str:
+        """The locale the card's dates are written in: the certificate's (as printed), else its course's."""
+        if self.current is not None:
+            return self.current.locale
+        return self.course.locale or self.course.organisation.locale
+
+    @property
     def downloadable(self) -> bool:
         return self.current is not None and bool(self.current.pdf) and self.status in ("valid", "suspended", "expired")
 

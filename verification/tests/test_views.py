@@ -48,17 +48,22 @@ def test_each_state_is_one_unmistakable_word_with_its_sentence(client, run_on_co
     assert not any(f'<p class="status-word">{word}' in page for word in others)
 
 
+def _english(day) -> str:
+    """An English certificate's date as its PDF prints it (Babel's long English format)."""
+    return f'<time datetime="{day.isoformat()}">{day:%B} {day.day}, {day.year}</time>'
+
+
 def test_dates_and_reasons_are_stated(client, run_on_commit):
     revoked, path = certificate_in_state("revoked", run_on_commit)
     page = _text(client.get(path))
     assert (
-        f"Revoked by the issuer on {timezone.localdate(revoked.revoked_at):%-d %B %Y}: <bdi>Academic misconduct</bdi>"
+        f"Revoked by the issuer on {_english(timezone.localdate(revoked.revoked_at))}: <bdi>Academic misconduct</bdi>"
         in page
     )
     suspended, path = certificate_in_state("suspended", run_on_commit)
-    assert f"since {timezone.localdate(suspended.suspended_at):%-d %B %Y}" in _text(client.get(path))
+    assert f"since {_english(timezone.localdate(suspended.suspended_at))}" in _text(client.get(path))
     expired, path = certificate_in_state("expired", run_on_commit)
-    assert f"expired on {expired.valid_until:%-d %B %Y}" in _text(client.get(path))
+    assert f"expired on {_english(expired.valid_until)}" in _text(client.get(path))
 
 
 def test_valid_page_shows_what_the_certificate_prints_and_nothing_private(client, run_on_commit):
@@ -71,7 +76,7 @@ def test_valid_page_shows_what_the_certificate_prints_and_nothing_private(client
         version.organisation_name,
         "Dr. Ada Okafor",
         "Lead Instructor",
-        f"{version.issued_on:%-d %B %Y}",
+        f"<dt>Date of issue</dt><dd>{_english(version.issued_on)}</dd>",
         "92.5%",
         "Spring 2026",
         "Credits",
