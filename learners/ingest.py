@@ -75,6 +75,9 @@ class CompletionRecord:
     attendance: Decimal | None = None
     cohort: str = ""
     custom_fields: dict[str, str] = field(default_factory=dict)
+    #: What in the record contradicts itself (a "not started" status with a completion date): it is
+    #: recorded, and the certificate is held for staff with this reason.
+    review_reason: str = ""
 
 
 _DATE_FORMATS = (
@@ -120,17 +123,26 @@ def parse_datetime(value: str, *, default_tz: tzinfo = UTC, label: str = "comple
 
 
 def parse_percent(value: object, *, label: str, scale: Decimal = Decimal(1)) -> Decimal | None:
-    """A percentage 0–100 ("87.5", "87,5", "87.5 %", 87.5); ``scale`` turns fractions into percent."""
+    """A percentage 0–100 ("87.5", "87,5", "87.5 %", 87.5).
+
+    ``scale`` 100 reads a layout's fractions ("0.875" is 87.5 %); a value written with a percent
+    sign is a percentage whatever the layout, so "87.5 %" is never 8750 %.
+    """
     if value is None or (isinstance(value, str) and not value.strip()) or value == "-":
         return None
-    text = str(value).strip().rstrip("%").strip().replace(",", ".")
+    raw = str(value).strip()
+    percent = raw.endswith("%")
+    text = raw.rstrip("%").strip().replace(",", ".")
     try:
         number = Decimal(text)
     except (InvalidOperation, ValueError):
         raise RecordError(f"{label} is not a number: {value!r}") from None
     if not number.is_finite():  # NaN, sNaN, Infinity: comparing them raises, they are not scores
         raise RecordError(f"{label} is not a number: {value!r}")
-    number *= scale
+    if not percent:
+        if scale != 1 and not Decimal(0) <= number <= Decimal(100) / scale:
+            raise RecordError(f"{label} out of range: {value!r} (0–{Decimal(100) / scale:g} as a fraction)")
+        number *= scale
     if not Decimal(0) <= number <= Decimal(100):
         raise RecordError(f"{label} out of range: {value!r} (0–100)")
     return number.quantize(Decimal("0.01"))
@@ -162,8 +174,26 @@ _NOT_COMPLETED_WORDS = {
 }
 
 
+#: Statuses that say the learner has not finished (yet): with a completion date they contradict it.
+#: An outcome ("failed", "expired", "withdrawn") can follow a finished attempt, so it does not.
+_NOT_BEGUN_WORDS = {
+    *("in progress", "inprogress", "not started", "notstarted", "started", "incomplete", "no", "n"),
+    *("false", "0", "enrolled", "registered", "active", "pending", "assigned", "not attempted"),
+    *("attempted", "waiting", "not completed", "notcompleted"),
+}
+
+
+def _status_words(value: str) -> str:
+    return " ".join((value or "").strip().lower().replace("-", " ").replace("_", " ").split())
+
+
+def status_contradicts_date(value: str) -> bool:
+    """The status says the learner has not finished, which a completion date beside it contradicts."""
+    return _status_words(value) in _NOT_BEGUN_WORDS
+
+
 def parse_completed(value: str) -> bool:
-    text = " ".join((value or "").strip().lower().replace("-", " ").replace("_", " ").split())
+    text = _status_words(value)
     if text in _COMPLETED_WORDS or text.startswith("completed"):
         return True
     if text in _NOT_COMPLETED_WORDS or text.startswith("not"):

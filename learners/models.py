@@ -83,6 +83,10 @@ class Enrollment(models.Model):
     custom_fields = models.JSONField(
         default=dict, blank=True, validators=[validate_custom_fields], help_text='e.g. {"Grade": "A", "Skills": "SQL"}'
     )
+    # Facts from the LMS that contradict each other or the calendar (a "not started" status with a
+    # completion date, a date in the future): the certificate is held for staff until the LMS sends
+    # sound facts or staff approve it (certificates reads this; learners only records it).
+    review_reason = models.CharField(max_length=300, blank=True)
     # The issuance rule's last verdict, kept so a dispute is decided from facts.
     decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.PENDING)
     decision_reason = models.CharField(max_length=300, blank=True)

@@ -8,6 +8,7 @@ joiner and non-joiner stay: Indic and Arabic names need them.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Embedding, override and isolate controls, and the invisible direction marks.
@@ -37,6 +38,57 @@ def clean_name(value: str | None) -> str:
             kept.append(char)
     # Normalise after removing: a control between a letter and its accent hid a composition.
     return " ".join(unicodedata.normalize("NFC", "".join(kept)).split())
+
+
+# A tag (<b>, </i>, <script ...>, <!-- -->) or BBCode ([url], [b], [/img]): an LMS field someone
+# pasted markup into, never a name to print.
+_MARKUP = re.compile(
+    r"<\s*[/!]?\s*[a-z][^<>]*>|<!--|\[\s*/?\s*(?:url|b|i|u|s|img|link|color|size|quote|code)\b[^\]]*\]", re.I
+)
+# What a spreadsheet runs as a formula when the cell starts with it (OWASP's CSV injection list);
+# a hyphen only before something that is not a letter, so "-Ann" typed by mistake stays a name.
+_FORMULA = re.compile(r"^(?:[=+@\uff1d\uff0b\uff20]|-(?=[^\w\s]|\d))")
+NAME_LOOKS_LIKE_MARKUP = "name looks like markup: {name!r}"
+NAME_LOOKS_LIKE_FORMULA = "name looks like a spreadsheet formula: {name!r}"
+
+
+def name_problem(name: str | None) -> str:
+    """Why a name must be checked by staff before it is printed (markup, a formula), or ''.
+
+    The CSV import and the webhook store what the LMS sent; issuance holds the certificate with
+    this reason until staff correct the name, so it is never printed or emailed as it came.
+    """
+    text = clean_name(name)
+    if not text:
+        return ""
+    if _FORMULA.match(text):
+        return NAME_LOOKS_LIKE_FORMULA.format(name=text[:80])
+    if _MARKUP.search(text):
+        return NAME_LOOKS_LIKE_MARKUP.format(name=text[:80])
+    return ""
+
+
+def email_key(value: str | None) -> str:
+    """An address as compared: no surrounding spaces, no case ("Ada@Example.COM " is ada@example.com).
+
+    Mailbox names are case-sensitive in theory and never in practice; every LMS, webhook and
+    staff form that sends the same address in another case means the same learner.
+    """
+    return clean_name(value).casefold()
+
+
+# "Ada Lovelace, PhD" is not "PhD Ada Lovelace": a comma before one of these is not last-first.
+_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md", "esq", "mba", "msc", "bsc"})
+
+
+def last_first(value: str) -> str:
+    """ "Lovelace, Ada" printed "Ada Lovelace"; anything but one comma between two parts unchanged."""
+    parts = [part.strip() for part in value.split(",")]
+    if name_problem(value):  # kept as sent, so staff see (and the hold names) what really came
+        return value.strip()
+    if len(parts) != 2 or not all(parts) or parts[1].rstrip(".").replace(".", "").lower() in _NAME_SUFFIXES:
+        return value.strip().strip(",").strip()
+    return f"{parts[1]} {parts[0]}"
 
 
 def clean_custom_fields(value: dict | None) -> dict:

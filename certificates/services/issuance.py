@@ -24,6 +24,7 @@ from .snapshot import snapshot_of
 logger = logging.getLogger(__name__)
 
 AWAITING_REVIEW = "awaiting manual review ({reason})"
+FACTS_TO_CHECK = "completion record to check: {reason}"
 NO_LONGER_ELIGIBLE = "no longer eligible: {reason}"
 STAFF_DECISION = "issued by staff decision"
 
@@ -101,6 +102,8 @@ def certificate_issue_for_enrollment(*, enrollment_id: int, by=None, override: s
 
     snapshot, problems = snapshot_of(enrollment)
     approved = certificate is not None and certificate.approved_at is not None
+    if enrollment.review_reason and not approved:  # the LMS's facts contradict each other: staff decide
+        problems.append(FACTS_TO_CHECK.format(reason=enrollment.review_reason))
     if decision.outcome == rules.Outcome.NEEDS_REVIEW and not approved:
         problems.append(AWAITING_REVIEW.format(reason=decision.reason))
     elif decision.outcome == rules.Outcome.NOT_ELIGIBLE:

@@ -9,11 +9,13 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from learners.models import Enrollment
+from learners.text import name_problem
 
 from .. import pdf
 from ..errors import CertificateError
 
 MISSING_NAME = "learner has no name to print"
+MISSING_EMAIL = "learner has no email address"
 INVALID_EMAIL = "learner's email address is not valid: {email!r}"
 UNPRINTABLE_NAME = "name has characters the certificate fonts cannot print: {chars}"
 UNPRINTABLE_TEXT = "{what} has characters the certificate fonts cannot print: {chars}"
@@ -26,6 +28,8 @@ class CustomFieldsInvalid(CertificateError, ValueError):
 
 def email_problem(email: str) -> str:
     """Why an address cannot receive a certificate, or ''."""
+    if not (email or "").strip():
+        return MISSING_EMAIL
     try:
         validate_email(email)
     except ValidationError:
@@ -37,6 +41,8 @@ def _data_problems(*, holder_name: str, email: str) -> list[str]:
     problems = []
     if not holder_name:
         problems.append(MISSING_NAME)
+    elif problem := name_problem(holder_name):  # markup or a formula: never printed or emailed as sent
+        problems.append(problem)
     else:
         missing = pdf.uncovered_characters(holder_name)
         if missing:

@@ -115,7 +115,7 @@ def test_manual_review_holds_until_staff_approve(run_on_commit, mailoutbox):
         ({"full_name": ""}, snapshot.MISSING_NAME),
         ({"full_name": "   "}, snapshot.MISSING_NAME),
         ({"email": "not-an-email"}, "learner's email address is not valid: 'not-an-email'"),
-        ({"email": ""}, "learner's email address is not valid: ''"),
+        ({"email": ""}, snapshot.MISSING_EMAIL),
         (
             {"full_name": "Ana \ue000"},
             "name has characters the certificate fonts cannot print: U+E000 (a private-use character)",

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-LAYOUTS = ("generic", "moodle", "canvas", "openedx", "learndash")
+LAYOUTS = ("generic", "moodle", "canvas", "openedx", "learndash", "thinkific", "teachable", "talentlms", "docebo")
 OUR_FIELDS = (
     "learner_id",
     "email",
@@ -57,6 +57,7 @@ class Layout:
     name_last_first: bool = False  # "Lovelace, Ada"
     completed_when: Callable[[dict[str, str]], bool] | None = None  # completion without a date column
     needs_course: bool = False  # single-course exports: --course is required
+    learner_id_is_email: bool = False  # exports with no user id: the address (case-folded) is the id
 
 
 def _canvas_skip(row: dict[str, str]) -> bool:
@@ -142,6 +143,60 @@ LAYOUT_SPECS = {
             }
         ),
     ),
+    "thinkific": Layout(
+        "thinkific",
+        {
+            "first_name": ["student first name"],
+            "last_name": ["student last name"],
+            "email": ["student email"],
+            "course": ["course name", "course"],
+            "course_title": ["course name"],
+            "completed_at": ["completed at", "completion date", "date completed"],
+        },
+        # Progress is the share of lessons done, not a grade; the company is not printed.
+        ignore=frozenset({"company", "percentage completed", "started at", "activated at", "expiry date"}),
+        learner_id_is_email=True,
+    ),
+    "teachable": Layout(
+        "teachable",
+        {
+            "full_name": ["name", "student name"],
+            "email": ["email", "student email"],
+            "course": ["course name", "course"],
+            "course_title": ["course name"],
+            "completed_at": ["completed at", "completion date"],
+        },
+        ignore=frozenset({"percent complete", "enrolled at", "enrollment date", "last sign in"}),
+        learner_id_is_email=True,
+    ),
+    "talentlms": Layout(
+        "talentlms",
+        {
+            "learner_id": ["user id", "id"],
+            "full_name": ["user", "name"],
+            "email": ["email"],
+            "course": ["course id", "course"],
+            "course_title": ["course", "course name"],
+            "completed_at": ["completion date", "completed on"],
+            "status": ["completion status", "status"],
+            "score": ["score"],
+        },
+        ignore=frozenset({"completion percentage", "enrollment date", "enrolled on", "total time", "role"}),
+    ),
+    "docebo": Layout(
+        "docebo",
+        {
+            "learner_id": ["username", "user id"],
+            "first_name": ["first name"],
+            "last_name": ["last name"],
+            "email": ["email"],
+            "completed_at": ["completion date"],
+            "status": ["status", "enrollment status"],
+            "score": ["score", "final score"],
+        },
+        ignore=frozenset({"enrollment date", "first access date", "last access date", "time in course", "level"}),
+        needs_course=True,  # the course report is one course's
+    ),
 }
 
 
@@ -156,4 +211,12 @@ def detect_layout(headers: list[str]) -> str:
     if "email address" in names and "first name" in names and ({"surname", "last name"} & names):
         if not {"learner id", "user id", "student id"} & names:
             return "moodle"
+    if "student email" in names and ({"student first name", "percentage completed"} & names):
+        return "thinkific"
+    if "percent complete" in names and ({"email", "student email"} & names):
+        return "teachable"
+    if "completion percentage" in names and ({"user", "user id"} & names):
+        return "talentlms"
+    if {"username", "enrollment date"} <= names and ({"completion date", "status"} & names):
+        return "docebo"
     return "generic"

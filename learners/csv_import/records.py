@@ -22,8 +22,9 @@ from ..ingest import (
     parse_completed,
     parse_datetime,
     parse_percent,
+    status_contradicts_date,
 )
-from ..text import clean_name
+from ..text import clean_name, email_key, last_first
 from .files import FileError, open_export
 from .layouts import LAYOUT_SPECS, LAYOUTS, OUR_FIELDS, Layout, detect_layout, normalise_header
 
@@ -100,6 +101,8 @@ def read_records(
     if spec.needs_course and not course:
         raise FileError(f"a {chosen} export holds one course: say which with --course SLUG")
     fields = _field_mapping(spec, headers, mapping or {})
+    if spec.learner_id_is_email and "learner_id" not in fields and "email" in fields:
+        fields["learner_id"] = fields["email"]
     if "learner_id" not in fields:
         raise FileError("no learner id column (learner_id, user_id or student_id; or --map learner_id=...)")
     if "course" not in fields and not course:
@@ -180,6 +183,8 @@ def _record(
     if any("\x00" in cell for cell in cells):  # PostgreSQL refuses NUL in text
         raise RecordError(f"the row {HAS_NUL}")
     learner_id = get("learner_id")
+    if spec.learner_id_is_email and fields.get("learner_id") == fields.get("email"):
+        learner_id = email_key(learner_id)  # the same address in another case is the same learner
     if not learner_id:
         problems.append("missing learner id")
     for label, value in (
@@ -189,10 +194,9 @@ def _record(
         ("preferred name", get("preferred_name")),
     ):
         checked(check_length, label, value)
-    full_name = get("full_name")
-    if spec.name_last_first and "," in full_name:
-        last, first = (part.strip() for part in full_name.split(",", 1))
-        full_name = f"{first} {last}".strip()
+    # "Lovelace, Ada" (one comma, two parts) is last-first in every export that writes it; a
+    # Canvas "Student" always is. "Madonna" and "Sukarno" are names as they are.
+    full_name = last_first(get("full_name"))
     if not full_name:
         full_name = " ".join(part for part in (get("first_name"), get("last_name")) if part)
     raw_completed = get("completed_at")
@@ -202,8 +206,12 @@ def _record(
         raw_completed = ""
     date = checked(parse_datetime, raw_completed, default_tz=tz) if raw_completed else None
     status = get("status")
+    review = ""  # facts that contradict each other: recorded, and the certificate waits for staff
     if status:
         completed = checked(parse_completed, status)
+        if completed is False and date is not None and status_contradicts_date(status):
+            completed = True
+            review = f"status {status!r} but a completion date {raw_completed!r}"
     elif spec.completed_when is not None:
         completed = spec.completed_when(values)
     else:
@@ -247,4 +255,5 @@ def _record(
         attendance=attendance,
         cohort=clean_name(get("cohort")),
         custom_fields=custom_fields,
+        review_reason=review,
     )

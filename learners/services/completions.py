@@ -35,6 +35,7 @@ class IngestResult:
     enrollment_id: int
     outcome: str  # created / updated / unchanged
     queued: bool  # the issuance rule will run for it
+    held: str = ""  # why issuance will hold its certificate for staff, or ""
 
 
 @transaction.atomic
@@ -64,7 +65,7 @@ def enrollment_record_completion(
 
     def attempt() -> tuple[Enrollment, EnrollmentPlan]:
         enrollment = enrollment_locked(learner_id=learner_id, course_id=course_id)
-        plan = plan_enrollment(sent=sent, stored=facts_of_enrollment(enrollment))
+        plan = plan_enrollment(sent=sent, stored=facts_of_enrollment(enrollment), now=timezone.now())
         if isinstance(plan, Rejection):
             raise LearnerError(plan.reason)
         return enrollment_write(enrollment, plan, learner_id=learner_id, course_id=course_id, source=source), plan
@@ -77,26 +78,39 @@ def enrollment_record_completion(
 
 @transaction.atomic
 def completion_ingest(
-    *, record: CompletionRecord, source: str, notify: bool = True, create_courses: bool = False
+    *,
+    record: CompletionRecord,
+    source: str,
+    notify: bool = True,
+    create_courses: bool = False,
+    require_email: bool = True,
 ) -> IngestResult:
     """Take one completion from an LMS (webhook or import row): learner, course, facts. Idempotent.
 
     Raises ``LearnerError`` with a reason a person understands when the record cannot be taken; then
     nothing is written. With ``notify=False`` the caller (a bulk import) queues issuance itself.
+    Without ``require_email`` (the import) a new learner with no address is taken, and held.
     """
     course = _course_for(record, create_courses=create_courses)
 
     def attempt() -> IngestResult:
         learner = learner_locked(lms=record.lms, external_id=record.learner_id)
         enrollment = enrollment_locked(learner_id=learner.pk, course_id=course.pk) if learner else None
-        plan = plan_completion(record=record, learner=details_of(learner), enrollment=facts_of_enrollment(enrollment))
+        plan = plan_completion(
+            record=record,
+            learner=details_of(learner),
+            enrollment=facts_of_enrollment(enrollment),
+            now=timezone.now(),
+            course_start=course.cohort_start,
+            require_email=require_email,
+        )
         if isinstance(plan, Rejection):
             raise LearnerError(plan.reason)
         learner = learner_write(learner, plan.learner, lms=record.lms, source=source)
         enrollment = enrollment_write(
             enrollment, plan.enrollment, learner_id=learner.pk, course_id=course.pk, source=source
         )
-        return IngestResult(enrollment.pk, plan.outcome, plan.queue_issuance)
+        return IngestResult(enrollment.pk, plan.outcome, plan.queue_issuance, plan.held)
 
     result = retry_on_conflict(attempt)
     if result.queued and notify:

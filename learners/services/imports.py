@@ -24,7 +24,7 @@ from courses.services import CourseError, course_get_or_create_from_import
 from ..csv_import import FileError, Row, read_records, rejected_rows_writer
 from ..ingest import CompletionRecord
 from ..models import CompletionSource, Enrollment, Learner, LearnerEmailChange
-from ..planning import Rejection, plan_completion
+from ..planning import FACT_FIELDS, Rejection, plan_completion
 from ..signals import completions_recorded
 from .completions import IngestResult, completion_ingest, enrollment_change, facts_of_enrollment, unknown_course
 from .errors import LearnerError
@@ -143,7 +143,11 @@ def _import_rows(rows: Iterable[Row], report: ImportReport, errors, *, create_co
                         (
                             row,
                             completion_ingest(
-                                record=record, source=CompletionSource.CSV, notify=False, create_courses=create_courses
+                                record=record,
+                                source=CompletionSource.CSV,
+                                notify=False,
+                                create_courses=create_courses,
+                                require_email=False,
                             ),
                         )
                     )
@@ -168,10 +172,10 @@ def _finish_batch(results: list[tuple[Row, Result]], report: ImportReport) -> No
             report.count(result.outcome)
             if row.record.completed_at is None:
                 report.not_finished += 1
-            elif row.held and result.queued:
+            elif result.held and result.queued:
                 report.held += 1
                 if len(report.held_rows) < 20:
-                    report.held_rows.append((row.line, row.held))
+                    report.held_rows.append((row.line, result.held))
             if result.queued:
                 queued.append(result.enrollment_id)
     if queued:
@@ -234,7 +238,7 @@ def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses
     email_changes: list[LearnerEmailChange] = []
     changed_learners: dict[int, tuple[Learner, set[str]]] = {}
     changed_enrollments: dict[int, Enrollment] = {}
-    staged: list[tuple[Row, str | tuple[Enrollment, str, bool]]] = []
+    staged: list[tuple[Row, str | tuple[Enrollment, str, bool, str]]] = []
     for row, record in records:
         course = courses.get(record.course_key)
         if course is None:
@@ -245,7 +249,14 @@ def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses
         enrollment = new_enrollments.get((key, course.pk)) or (
             enrollments.get((learner.pk, course.pk)) if learner is not None and learner.pk else None
         )
-        plan = plan_completion(record=record, learner=details_of(learner), enrollment=facts_of_enrollment(enrollment))
+        plan = plan_completion(
+            record=record,
+            learner=details_of(learner),
+            enrollment=facts_of_enrollment(enrollment),
+            now=now,
+            course_start=course.cohort_start,
+            require_email=False,  # a finisher without an address is held for staff, never dropped
+        )
         if isinstance(plan, Rejection):
             staged.append((row, plan.reason))
             continue
@@ -271,7 +282,7 @@ def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses
             enrollment.updated_at = now
             if enrollment.pk:
                 changed_enrollments[enrollment.pk] = enrollment
-        staged.append((row, (enrollment, plan.outcome, plan.queue_issuance)))
+        staged.append((row, (enrollment, plan.outcome, plan.queue_issuance, plan.held)))
 
     for learner in new_learners.values():
         learner.search_text = learner.search_key
@@ -283,11 +294,9 @@ def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses
     Enrollment.objects.bulk_create(new_enrollments.values())
     Enrollment.objects.bulk_update(
         changed_enrollments.values(),
-        ["completed_at", "score", "attendance", "cohort", "custom_fields", "source", "decision", "updated_at"],
+        [*FACT_FIELDS, "source", "decision", "updated_at"],
     )
-    return [
-        (row, item if isinstance(item, str) else IngestResult(item[0].pk, item[1], item[2])) for row, item in staged
-    ]
+    return [(row, item if isinstance(item, str) else IngestResult(item[0].pk, *item[1:])) for row, item in staged]
 
 
 DROP_FOLDER_SETTLE_SECONDS = 120  # a file still being written is left for the next run
