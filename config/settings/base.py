@@ -80,6 +80,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Server-side prepared statements for the reads that ask for one (the verify page's; its plan cost
+    # more than running it: docs/PERFORMANCE.md). Django's cursors bind on the client and never
+    # prepare, so this changes no other query; psycopg prepares nothing at all while the threshold is
+    # None (Django's default). Turn it off behind a pooler that cannot keep prepared statements
+    # (PgBouncer in transaction mode before 1.21).
+    if env.bool("DATABASE_PREPARED_READS", default=True):
+        # psycopg prepares when asked, or after this many runs of one statement: in effect never.
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 # Persistent connections: a new one per request (and, on SQLite, its pragmas) was a large share of a
 # verify page's time (measured, docs/PERFORMANCE.md). django-q2 closes stale ones around every task.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from certificates.models import Certificate, CertificateVersion
-from certificates.selectors import public_version
+from certificates.selectors import public_certificate, public_version
 from certificates.selectors.prepared import PreparedQuery
 from certificates.selectors.public import PUBLIC_COLUMNS
 
@@ -70,3 +70,72 @@ def test_threads_share_one_compiled_read(run_on_commit):
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(read, codes)) == codes
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+def _postgresql_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("server-side prepared statements are PostgreSQL's (set DATABASE_URL)")
+
+
+@pytest.mark.django_db
+def test_on_postgresql_the_read_is_prepared_once_per_connection_and_nothing_else_is(run_on_commit):
+    _postgresql_only()
+    first, second = (certificate_in_state("valid", run_on_commit)[0] for _ in range(2))
+    before = set(_prepared_statements())
+    for _ in range(6):  # more than psycopg's usual threshold: the ORM's own statements stay unprepared
+        list(Certificate.objects.filter(code=first.code))
+        assert public_version(first.code).certificate_id == first.pk
+        assert public_version(second.code).certificate_id == second.pk
+    # One statement whatever the code (the value is bound, not written into the SQL), and only it.
+    after = _prepared_statements()
+    [statement] = [statement for statement in after if "certificates_certificateversion" in statement]
+    assert set(after) - before <= {statement} and first.code not in statement and second.code not in statement
+
+
+@pytest.mark.django_db
+def test_without_a_prepare_threshold_the_read_uses_djangos_cursor(run_on_commit, monkeypatch):
+    _postgresql_only()
+    certificate, _ = certificate_in_state("valid", run_on_commit)
+    monkeypatch.delitem(connection.settings_dict["OPTIONS"], "prepare_threshold")
+    before = _prepared_statements()
+    assert public_version(certificate.code).certificate_id == certificate.pk
+    assert _prepared_statements() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_revocation_committed_elsewhere_shows_on_the_next_prepared_read(run_on_commit):
+    _postgresql_only()
+    from certificates.services import lifecycle
+
+    certificate, _ = certificate_in_state("valid", run_on_commit)
+    assert public_version(certificate.code).certificate.credential_state == "active"
+    assert _prepared_statements()
+
+    def revoke_in_another_connection() -> None:
+        try:
+            lifecycle.certificate_revoke(certificate_id=certificate.pk, by=None, reason="Issued in error")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(revoke_in_another_connection).result()
+    facts = public_certificate(certificate.code)
+    assert (facts.state, facts.reason) == ("revoked", "Issued in error")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_read_works_again_after_a_rollback_forgets_the_prepared_statement(run_on_commit):
+    _postgresql_only()
+    certificate, _ = certificate_in_state("valid", run_on_commit)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert public_version(certificate.code).certificate_id == certificate.pk
+        raise RuntimeError("roll back")
+    assert _prepared_statements() == []  # psycopg deallocates on a rollback
+    assert public_version(certificate.code).certificate_id == certificate.pk
+    assert len(_prepared_statements()) == 1
