@@ -29,6 +29,7 @@ from .selectors import (
     certificate_version_for_user,
     dashboard_for_user,
 )
+from .services import rendering
 from .services.cases import (
     CaseError,
     case_open_dispute,
@@ -99,7 +100,7 @@ def download_version(request: HttpRequest, certificate_id: int, number: int) -> 
 @learner_required
 def thumbnail(request: HttpRequest, certificate_id: int, number: int) -> FileResponse:
     version = certificate_version_for_user(user=request.user, certificate_id=certificate_id, number=number)
-    if version is None or not version.preview:
+    if version is None or not rendering.stored_preview(version):
         raise Http404("No such picture")
     return FileResponse(version.preview.open("rb"), content_type="image/png")
 

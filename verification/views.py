@@ -21,6 +21,7 @@ from certificates import codes
 from certificates.emails import linkedin_add_to_profile_target, linkedin_share_target
 from certificates.models import CertificateVersion, LookupChannel
 from certificates.selectors import PublicCertificate, public_facts, public_version
+from certificates.services import rendering
 from certificates.services.lookups import lookup_count
 
 from .limits import ASSETS, lookup_limited
@@ -104,7 +105,7 @@ def pdf(request: HttpRequest, code: str) -> HttpResponse:
 def preview(request: HttpRequest, code: str) -> HttpResponse:
     """The image of the certificate: on the page, and the 1200x627 picture of a link preview."""
     version = _valid_version(code)
-    if version is None or not version.preview:
+    if version is None or not rendering.stored_preview(version):
         return _not_found(request)
     response = FileResponse(version.preview.open("rb"), content_type="image/png")
     response["Cache-Control"] = "public, max-age=300"

@@ -134,11 +134,8 @@ def certificate_render(*, certificate_id: int) -> Certificate:
         certificate_id=certificate_id, is_current=True
     )
     try:
-        unsigned = pdf.render_pdf(content_for(version), design_for(version))
-        preview = pdf.render_preview_png(unsigned)
-        data = signing.sign_pdf(unsigned)  # what is stored, sent and hashed: the signed bytes
-        pdf_name = _store(version.pdf, pdf_upload_to(version, ""), data)
-        preview_name = _store(version.preview, preview_upload_to(version, ""), preview)
+        data = signing.sign_pdf(pdf.render_pdf(content_for(version), design_for(version)))
+        pdf_name = _store(version.pdf, pdf_upload_to(version, ""), data)  # stored, sent and hashed: signed
     except Exception as exc:
         logger.exception("rendering certificate %s failed", certificate_id)
         message = f"render failed: {type(exc).__name__}: {exc}"[:500]
@@ -156,9 +153,9 @@ def certificate_render(*, certificate_id: int) -> Certificate:
             return Certificate.objects.get(pk=certificate_id)
         CertificateVersion.objects.filter(pk=version.pk, is_current=True).update(
             pdf=pdf_name,
-            preview=preview_name,
+            preview="",  # made when first asked for (stored_preview): it is not needed for the email
+            preview_sha256="",
             pdf_sha256=sha256,
-            preview_sha256=hashlib.sha256(preview).hexdigest(),
             renderer_version=pdf.RENDERER_VERSION,
             rendered_at=timezone.now(),
         )
@@ -176,6 +173,35 @@ def certificate_render(*, certificate_id: int) -> Certificate:
         ):
             enqueue_after_commit("certificates.tasks.certificate_email_task", certificate_id)
     return Certificate.objects.get(pk=certificate_id)
+
+
+def stored_preview(version: CertificateVersion) -> str:
+    """The storage name of ``version``'s 1200x627 PNG, made from its stored PDF the first time it is
+    asked for (a page view, a link preview, the dashboard), or "" while it has no PDF.
+
+    Not made when the PDF is: at 80-90 ms it cost more than the PDF itself, and a learner waiting for
+    an email needs only the PDF. Two first requests at once both make it; the PNG is a pure function
+    of the PDF, so whichever is stored last is the same picture.
+    """
+    if version.preview:
+        return version.preview.name
+    if not version.pdf:
+        return ""
+    try:
+        with version.pdf.storage.open(version.pdf.name, "rb") as handle:  # not the field's file: callers read it
+            png = pdf.render_preview_png(handle.read())
+    except FileNotFoundError:  # erased since the version was read
+        return ""
+    name = _store(version.preview, preview_upload_to(version, ""), png)
+    sha256 = hashlib.sha256(png).hexdigest()
+    kept = CertificateVersion.objects.filter(pk=version.pk, pdf=version.pdf.name).update(
+        preview=name, preview_sha256=sha256
+    )
+    if not kept:  # erased (or replaced) meanwhile: keep no picture of it
+        version.preview.storage.delete(name)
+        return ""
+    version.preview, version.preview_sha256 = name, sha256
+    return name
 
 
 def certificate_render_retry(*, certificate_id: int, by) -> Certificate:

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import io
+from unittest import mock
 
 import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from certificates.models import Case, CaseState, Certificate, CertificateEvent, Credential, Pipeline
+from certificates.models import (
+    Case,
+    CaseState,
+    Certificate,
+    CertificateEvent,
+    Credential,
+    Pipeline,
+    preview_upload_to,
+)
 from certificates.services.cases import case_open_name_correction
 from certificates.services.erasure import learner_erase
+from certificates.services.rendering import stored_preview
 from certificates.tests.factories import issued_certificate, staff_member
 from courses.tests.factories import CourseFactory
 from delivery.models import Delivery
@@ -39,7 +50,7 @@ def erased(run_on_commit):
     held = Certificate.objects.get(enrollment=held_enrollment)
     case = case_open_name_correction(learner=learner, certificate_id=certificate.pk, name="Jon Smith", message="typo")
     pdf, external_id = _pdf_bytes(certificate), learner.external_id
-    files = [certificate.current_version.pdf.name, certificate.current_version.preview.name]
+    files = [certificate.current_version.pdf.name, stored_preview(certificate.current_version)]
     with run_on_commit():
         withdrawn = learner_erase(learner_id=learner.pk, by=None, reason="learner's request of 1 Dec 2026")
     return {
@@ -122,3 +133,17 @@ def test_only_admins_may_erase_and_only_with_a_reason_and_a_ticked_box(client, r
     from django.contrib.admin.models import LogEntry
 
     assert LogEntry.objects.filter(change_message__startswith="Erased personal data").count() == 1
+
+
+def test_a_preview_asked_for_while_the_learner_is_erased_is_not_kept(run_on_commit):
+    """The picture is made on first request; one that lands after the erasure must not outlive it."""
+    certificate = issued_certificate(run_on_commit)
+    stale = certificate.current_version  # a request that read the version before the erasure
+    pdf_bytes = stale.pdf.read()
+    with run_on_commit():
+        learner_erase(learner_id=certificate.enrollment.learner_id, by=None, reason="learner's request")
+    assert stored_preview(stale) == ""  # its PDF is gone
+    assert not default_storage.exists(preview_upload_to(stale, ""))
+    with mock.patch.object(stale.pdf.storage, "open", lambda name, mode="rb": io.BytesIO(pdf_bytes)):
+        assert stored_preview(stale) == ""  # read just before the erasure: made, then not kept
+    assert not default_storage.exists(preview_upload_to(stale, ""))

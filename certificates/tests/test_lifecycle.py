@@ -25,6 +25,7 @@ from certificates.errors import (
 from certificates.models import Certificate, CertificateEvent, CertificateVersion, Credential, Pipeline
 from certificates.selectors import version_by_pdf_sha256
 from certificates.services import emailing, issuance, lifecycle, rendering, sweep
+from certificates.services.rendering import stored_preview
 from certificates.tests.factories import issued_certificate, rendered_certificate
 from conftest import require_tool
 from courses.tests.factories import CourseFactory
@@ -70,6 +71,7 @@ def test_reissue_keeps_the_code_and_the_old_version_verifies_as_superseded(run_o
     assert (old.is_current, old.superseded_at is not None) == (False, True)
     assert certificate.code == old.certificate.code and certificate.pipeline_state == Pipeline.EMAILED
     assert new.issued_on == old.issued_on  # a correction does not re-date the certificate
+    stored_preview(old), stored_preview(new)
     assert new.preview_sha256 == hashlib.sha256(new.preview.read()).hexdigest() != old.preview_sha256
     # The current PDF is the new one, at its own path; the old file is kept, byte for byte.
     new_bytes = certificate.current_version.pdf.read()

@@ -10,6 +10,7 @@ import sys
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 import uharfbuzz as hb
@@ -320,11 +321,20 @@ def test_editing_the_course_after_issue_leaves_the_issued_pdf_unchanged(run_on_c
 
 
 @pytest.mark.django_db
-def test_certificate_gets_a_preview_png_and_branding_from_the_organisation(run_on_commit):
+def test_certificate_gets_branding_from_the_organisation_and_its_preview_when_first_asked(run_on_commit, client):
     course = CourseFactory(organisation__accent_color="#0B6E4F", organisation__page_size="LETTER")
-    version = issued_certificate(run_on_commit, course=course).current_version
+    certificate = issued_certificate(run_on_commit, course=course)
+    version = certificate.current_version
     assert (version.accent_color, version.page_size) == ("#0B6E4F", "LETTER")
-    assert Image.open(version.preview).size == (1200, 627)
+    assert not version.preview  # not made before the email: nobody needs it yet
+    url = f"/verify/{certificate.display_code}/preview.png"
+    first = b"".join(client.get(url).streaming_content)
+    assert Image.open(io.BytesIO(first)).size == (1200, 627)
+    version.refresh_from_db()
+    assert version.preview_sha256 == hashlib.sha256(first).hexdigest()
+    with mock.patch.object(pdf, "render_preview_png") as render:  # stored: never made twice
+        assert b"".join(client.get(url).streaming_content) == first
+    render.assert_not_called()
 
 
 @pytest.mark.django_db

@@ -383,6 +383,7 @@ def test_every_public_answer_reads_one_query_with_nothing_loaded_later(
     code = certificate.display_code
     with certificate.current_version.pdf.open("rb") as stored:
         pdf = stored.read()
+    client.get(f"/verify/{code}/preview.png")  # made and stored on the first request, then only read
     for path in (
         f"/verify/{code}/pdf/",
         f"/verify/{code}/preview.png",
