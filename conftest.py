@@ -11,6 +11,12 @@ def _isolated_media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _isolated_credential_keys(settings, tmp_path):
+    """Every test signs credentials with keys of its own."""
+    settings.CREDENTIAL_KEYS_DIR = tmp_path / "credential-keys"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate limits count in the cache: each test starts with none spent."""
     from django.core.cache import cache

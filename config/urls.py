@@ -7,6 +7,7 @@ from delivery.views import anymail_webhooks
 from learners import views as sign_in_views
 from learners.api import lms_completions
 from verification import api as verify_api
+from verification import credentials as published_credentials
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="verification:lookup", permanent=False)),
@@ -20,6 +21,14 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("dashboard/", include("certificates.urls")),
     path("verify/", include("verification.urls")),
+    # Open Badges credentials (docs/CREDENTIALS.md): the issuer's keys as did:web, and the status lists.
+    path(".well-known/did.json", published_credentials.site_did, name="did_web"),
+    path("issuers/<slug:slug>/did.json", published_credentials.organisation_did, name="organisation_did"),
+    path(
+        "issuers/<slug:slug>/status/<int:number>/<str:purpose>",
+        published_credentials.status_list,
+        name="credential_status_list",
+    ),
     path("api/lms/completions", lms_completions, name="lms_completions"),
     path("api/verify/file", verify_api.verify_file, name="api_verify_file"),
     path("api/verify/<str:code>", verify_api.verify_code, name="api_verify"),

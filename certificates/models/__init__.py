@@ -1,6 +1,7 @@
 """Certificates and their versions (``certificate``), learners' requests (``cases``), staff desk queues
-(``queues``), background jobs (``jobs``), how often each was checked (``lookups``), and what the
-worker supervisor remembers (``watchdog``)."""
+(``queues``), Open Badges credentials and their status lists (``credentials``), background jobs
+(``jobs``), how often each was checked (``lookups``), and what the worker supervisor remembers
+(``watchdog``)."""
 
 from .cases import CLOSED_CASE_STATES, LIVE_CASE_STATES, Case, CaseEvent, CaseKind, CaseState
 from .certificate import (
@@ -18,6 +19,7 @@ from .certificate import (
     pdf_upload_to,
     preview_upload_to,
 )
+from .credentials import StatusList, VersionCredential
 from .jobs import ItemOutcome, JobKind, JobState, StaffJob, StaffJobItem
 from .lookups import LookupChannel, LookupCount
 from .queues import CompletionDispute, DeliveryProblem, HeldCertificate, NameCorrection, ReviewCertificate
@@ -52,6 +54,8 @@ __all__ = [
     "StaffJob",
     "StaffJobItem",
     "StallAction",
+    "StatusList",
+    "VersionCredential",
     "VersionQuerySet",
     "VersionReason",
     "WorkerHeartbeat",

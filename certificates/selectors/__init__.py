@@ -5,6 +5,7 @@
 - ``public``: what the public verify page, API and file check may show
 """
 
+from .credentials import version_credential_document
 from .desk import (
     CertificateWork,
     LearnerWork,
@@ -43,6 +44,7 @@ from .records import (
 )
 
 __all__ = [
+    "version_credential_document",
     "CertificateWork",
     "Dashboard",
     "DashboardEntry",

@@ -24,6 +24,7 @@ from ..models import (
     CertificateVersion,
     Credential,
     Pipeline,
+    VersionCredential,
 )
 from ..transitions import transition
 from .cases import case_transition
@@ -63,6 +64,8 @@ def learner_erase(*, learner_id: int, by, reason: str) -> int:
                 )
         versions = CertificateVersion.objects.filter(certificate__in=certificates)
         files = [name for pair in versions.values_list("pdf", "preview") for name in pair if name]
+        # The signed credential names the holder: it goes too (its revocation bit stays set).
+        VersionCredential.objects.filter(version__in=versions).update(document=None, key_id="", signed_at=None)
         versions.update(holder_name="", recipient_email="", score=None, cohort="", custom_fields=[], pdf="", preview="")
         for case in Case.objects.filter(learner_id=learner_id, state__in=LIVE_CASE_STATES):
             # Closed without telling the learner: there is no address left to tell.

@@ -34,6 +34,7 @@ from ..models import (
     preview_upload_to,
 )
 from ..transitions import log_event, transition
+from .credentials import credential_sign
 from .handoff import enqueue_after_commit
 from .snapshot import snapshot_of
 
@@ -136,6 +137,7 @@ def certificate_render(*, certificate_id: int) -> Certificate:
     try:
         data = signing.sign_pdf(pdf.render_pdf(content_for(version), design_for(version)))
         pdf_name = _store(version.pdf, pdf_upload_to(version, ""), data)  # stored, sent and hashed: signed
+        credential_sign(version_id=version.pk)  # the Open Badges credential, signed once per version
     except Exception as exc:
         logger.exception("rendering certificate %s failed", certificate_id)
         message = f"render failed: {type(exc).__name__}: {exc}"[:500]

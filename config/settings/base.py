@@ -148,6 +148,13 @@ PDF_SIGNING_CHAIN = env.list("PDF_SIGNING_CHAIN", default=[])
 PDF_SIGNING_KEY_PASSWORD = env("PDF_SIGNING_KEY_PASSWORD", default="")
 PDF_SIGNING_SELF_SIGNED = env.bool("PDF_SIGNING_SELF_SIGNED", default=True)
 PDF_SIGNING_SELF_SIGNED_NAME = env("PDF_SIGNING_SELF_SIGNED_NAME", default="Laurel demo issuer")
+#: Open Badges credentials (docs/CREDENTIALS.md): the folder of Ed25519 signing keys (files, never in
+#: the database; `manage.py credential_keys`), made on first use where CREDENTIAL_KEYS_AUTO_CREATE is
+#: on (the embedded default and the demo; off in production); how long a status list may be cached.
+CREDENTIAL_KEYS_DIR = env.path("CREDENTIAL_KEYS_DIR", default=BASE_DIR / "var" / "keys" / "credentials")
+CREDENTIAL_KEYS_AUTO_CREATE = env.bool("CREDENTIAL_KEYS_AUTO_CREATE", default=True)
+CREDENTIAL_STATUS_TTL = env.int("CREDENTIAL_STATUS_TTL", default=300)
+CREDENTIAL_STATUS_LIST_SIZE = env.int("CREDENTIAL_STATUS_LIST_SIZE", default=131_072)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

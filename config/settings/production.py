@@ -20,6 +20,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PDF_SIGNING_SELF_SIGNED = False
 PDF_SIGNING_KEY = env.path("PDF_SIGNING_KEY")
 PDF_SIGNING_CERT = env.path("PDF_SIGNING_CERT")
+# Credential keys are made by `manage.py credential_keys make` at deployment, never silently.
+CREDENTIAL_KEYS_AUTO_CREATE = False
 for _setting, _path in (("PDF_SIGNING_KEY", PDF_SIGNING_KEY), ("PDF_SIGNING_CERT", PDF_SIGNING_CERT)):
     if not Path(_path).is_file():
         raise ImproperlyConfigured(f"{_setting} names {_path}, which is not a readable file (docs/SIGNING.md)")
