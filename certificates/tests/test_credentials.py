@@ -206,3 +206,44 @@ def test_without_auto_create_signing_needs_a_made_key(settings):
 
     with pytest.raises(KeyNotFound):
         credentials.signing_key()
+
+
+def _verify_file(tmp_path, data: bytes, name: str) -> tuple[int, str]:
+    import io
+
+    path = tmp_path / name
+    path.write_bytes(data)
+    out = io.StringIO()
+    try:
+        call_command("verify_credential", str(path), stdout=out)
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    return code, out.getvalue()
+
+
+def test_verify_credential_command_gives_a_verdict_with_reasons(tmp_path, admin_user):
+    certificate = rendered_certificate()
+    data = json.dumps(_credential(certificate)).encode()
+    code, out = _verify_file(tmp_path, data, "credential.json")
+    assert code == 0 and "VALID" in out and "signed by its issuer" in out
+    lifecycle.certificate_revoke(certificate_id=certificate.pk, by=admin_user, reason="fraud")
+    code, out = _verify_file(tmp_path, data, "credential.json")
+    assert code == 1 and "REVOKED" in out
+
+
+def test_verify_credential_command_checks_a_pdf_signature_and_our_records(tmp_path):
+    certificate = rendered_certificate()
+    pdf = certificate.current_version.pdf.read()
+    code, out = _verify_file(tmp_path, pdf, "certificate.pdf")
+    assert code == 0, out
+    assert "covers the whole file" in out and "(our signing certificate)" in out and certificate.display_code in out
+    start = pdf.index(b"/Producer")
+    tampered = pdf[:start] + b"/Produced" + pdf[start + 9 :]
+    code, out = _verify_file(tmp_path, tampered, "certificate.pdf")
+    assert code == 1 and "INVALID" in out, out
+
+
+def test_verify_credential_command_refuses_other_files(tmp_path):
+    code, out = _verify_file(tmp_path, b"hello", "notes.txt")
+    assert code == 1 and "neither a PDF nor a credential" in out
