@@ -7,6 +7,7 @@ certificate, version or course looks it up among the signed-in learner's own: an
 
 from __future__ import annotations
 
+import json
 from functools import wraps
 
 from django.contrib import messages
@@ -28,6 +29,7 @@ from .selectors import (
     certificate_for_user,
     certificate_version_for_user,
     dashboard_for_user,
+    version_credential_document,
 )
 from .services import rendering
 from .services.cases import (
@@ -95,6 +97,18 @@ def download_version(request: HttpRequest, certificate_id: int, number: int) -> 
     if version is None:
         raise Http404("No such certificate")
     return _pdf(version)
+
+
+@learner_required
+def download_credential(request: HttpRequest, certificate_id: int, number: int) -> HttpResponse:
+    """The version's Open Badges credential (JSON), for the learner's wallet or an employer."""
+    version = certificate_version_for_user(user=request.user, certificate_id=certificate_id, number=number)
+    document = version_credential_document(version) if version is not None else None
+    if document is None:
+        raise Http404("No such credential")
+    response = HttpResponse(json.dumps(document, ensure_ascii=False, indent=2), content_type="application/vc+ld+json")
+    response["Content-Disposition"] = f'attachment; filename="credential-{version.display_code}-v{number}.json"'
+    return response
 
 
 @learner_required

@@ -54,6 +54,16 @@ def status_list(request: HttpRequest, slug: str, number: int, purpose: str) -> H
 
 @require_safe
 @lookup_limited(group=ASSETS)
+def current_credential(request: HttpRequest, code: str) -> HttpResponse:
+    """The current version's credential, linked from the verify page."""
+    version = public_version(code)
+    if version is None:
+        return _not_found()
+    return credential(request, code, version.number)
+
+
+@require_safe
+@lookup_limited(group=ASSETS)
 def credential(request: HttpRequest, code: str, number: int) -> HttpResponse:
     """A version's signed OpenBadgeCredential. Served revoked or superseded too: unlike a PDF, it
     says so itself to any verifier, through its status lists."""

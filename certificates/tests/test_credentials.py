@@ -247,3 +247,29 @@ def test_verify_credential_command_checks_a_pdf_signature_and_our_records(tmp_pa
 def test_verify_credential_command_refuses_other_files(tmp_path):
     code, out = _verify_file(tmp_path, b"hello", "notes.txt")
     assert code == 1 and "neither a PDF nor a credential" in out
+
+
+def test_the_learner_downloads_their_credential_from_the_dashboard_and_nobody_else_does(client):
+    from django.urls import reverse
+
+    from learners.tests.factories import UserFactory
+
+    me, someone = UserFactory(), UserFactory()
+    mine = rendered_certificate(learner__user=me)
+    theirs = rendered_certificate(learner__user=someone)
+    client.force_login(me)
+    url = reverse("dashboard:download_credential", args=[mine.pk, 1])
+    assert url in client.get(reverse("dashboard:home")).content.decode()
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    assert json.loads(response.content) == _credential(mine)
+    assert client.get(reverse("dashboard:download_credential", args=[theirs.pk, 1])).status_code == 404
+
+
+def test_the_verify_page_links_the_current_credential(client):
+    certificate = rendered_certificate()
+    page = client.get(certificate.verify_url.removeprefix("https://certs.example.test")).content.decode()
+    link = f"/verify/{certificate.display_code}/credential.json"
+    assert link in page
+    assert client.get(link).json() == _credential(certificate)
