@@ -13,15 +13,19 @@ readers trust (docs/SIGNING.md) and refuses to start without one.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import io
 import os
 import tempfile
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from django.conf import settings
 
@@ -31,6 +35,7 @@ from django.conf import settings
 _SIGNATURE_OVERHEAD = 3072
 _FIELD_NAME = "Signature"
 _CREATING = threading.Lock()
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -207,8 +212,25 @@ def sign_pdf(data: bytes) -> bytes:
 
     signer = _signer()
     out = io.BytesIO()
-    signer.pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), output=out, bytes_reserved=signer.reserved)
+
+    def sign() -> None:
+        writer = IncrementalPdfFileWriter(io.BytesIO(data))
+        signer.pdf_signer.sign_pdf(writer, output=out, bytes_reserved=signer.reserved)
+
+    outside_event_loop(sign)
     return out.getvalue()
+
+
+def outside_event_loop(work: Callable[[], T]) -> T:
+    """Run pyHanko's synchronous API, which calls ``asyncio.run``: that refuses to run in a thread whose
+    event loop is running (an ASGI server, Playwright's driver in the browser tests), so there it runs
+    in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
 
 
 def forget_loaded_identity() -> None:

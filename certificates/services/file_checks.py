@@ -9,6 +9,7 @@ import json
 import urllib.request
 from urllib.error import URLError
 
+from .. import signing
 from ..credentials import keys
 from ..credentials.checking import Outcome, Verdict
 from ..models import Credential
@@ -76,7 +77,7 @@ def _pdf_check(data: bytes) -> Verdict:
     if not signatures:
         verdict.found(Outcome.INVALID, "the PDF is not signed")
         return verdict
-    status = validate_pdf_signature(signatures[-1], _our_trust())
+    status = signing.outside_event_loop(lambda: validate_pdf_signature(signatures[-1], _our_trust()))
     if not (status.intact and status.valid):
         verdict.found(Outcome.INVALID, "the PDF's signature does not match: it was changed after signing")
         return verdict

@@ -124,3 +124,17 @@ def test_production_refuses_to_start_without_a_signing_certificate(tmp_path):
     assert result.returncode != 0
     assert "PDF_SIGNING_KEY names" in result.stderr and "not a readable file" in result.stderr
     assert ImproperlyConfigured.__name__ in result.stderr
+
+
+def test_signing_works_where_an_event_loop_is_running(identity, tmp_path):
+    """pyHanko's synchronous API calls asyncio.run: an ASGI server's thread (or Playwright's) has a loop."""
+    import asyncio
+
+    from certificates import pdf
+    from certificates.tests.test_rendering import CONTENT
+
+    async def inside_a_loop() -> bytes:
+        return signing.sign_pdf(pdf.render_pdf(CONTENT))
+
+    report = _pdfsig(asyncio.run(inside_a_loop()), tmp_path)
+    assert "Signature is Valid" in report
