@@ -4,6 +4,8 @@ from pathlib import Path
 
 import environ
 
+from config.storage import s3_backend
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -159,6 +161,18 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Object storage: with a bucket named, PDFs, previews, branding and exports live there, so web and
+# worker machines share no disk (docs/DEPLOYMENT.md). Credentials come from boto3's own chain
+# (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or the machine's role).
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = s3_backend(
+        bucket_name=AWS_STORAGE_BUCKET_NAME,
+        endpoint_url=env("AWS_S3_ENDPOINT_URL", default=""),
+        region_name=env("AWS_S3_REGION_NAME", default=""),
+        addressing_style=env("AWS_S3_ADDRESSING_STYLE", default=""),
+        location=env("AWS_LOCATION", default=""),
+    )
 
 # --- Email --------------------------------------------------------------------------------------
 # EMAIL_URL: smtp://user:pass@host:587, consolemail://, or filemail:///var/mail (relative to the

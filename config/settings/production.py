@@ -4,6 +4,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.storage import S3_BACKEND
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -25,3 +27,10 @@ CREDENTIAL_KEYS_AUTO_CREATE = False
 for _setting, _path in (("PDF_SIGNING_KEY", PDF_SIGNING_KEY), ("PDF_SIGNING_CERT", PDF_SIGNING_CERT)):
     if not Path(_path).is_file():
         raise ImproperlyConfigured(f"{_setting} names {_path}, which is not a readable file (docs/SIGNING.md)")
+
+# Web and workers run on several machines: a file written to one machine's disk is missing on the
+# others, so certificates must live in object storage (docs/DEPLOYMENT.md).
+if STORAGES["default"]["BACKEND"] != S3_BACKEND:  # noqa: F405
+    raise ImproperlyConfigured(
+        "AWS_STORAGE_BUCKET_NAME is not set: production keeps PDFs in object storage (docs/DEPLOYMENT.md)"
+    )
