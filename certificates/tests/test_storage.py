@@ -7,6 +7,7 @@ through our code, so a file that only looks stored (say, in a local cache) would
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import subprocess
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image
 
@@ -81,8 +83,9 @@ def test_the_verify_page_serves_the_pdf_and_a_preview_made_once_into_the_bucket(
     code = certificate.display_code
 
     pdf = client.get(reverse("verification:pdf", args=[code]))
+    stored = object_storage.read(version.pdf.name)
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
-    assert _body(pdf) == object_storage.read(version.pdf.name)
+    assert pdf["Content-Length"] == str(len(stored)) and _body(pdf) == stored
 
     assert object_storage.keys() == [version.pdf.name]  # no picture until someone asks for one
     first = client.get(reverse("verification:preview", args=[code]))
@@ -168,6 +171,15 @@ def test_a_staff_zip_export_is_built_into_the_bucket_and_downloaded(object_stora
     for certificate in certificates:
         version = certificate.current_version
         assert archive.read(f"{certificate.display_code}-v1.pdf") == object_storage.read(version.pdf.name)
+
+
+def test_the_csv_export_names_each_pdf_by_its_key_in_the_bucket(object_storage, run_on_commit, tmp_path):
+    certificate = issued_certificate(run_on_commit)
+    output, said = tmp_path / "export.csv", io.StringIO()
+    call_command("export_certificates", "--output", str(output), stderr=said)
+    [row] = csv.DictReader(output.open(encoding="utf-8"))
+    assert row["pdf_path"] == certificate.current_version.pdf.name and row["pdf_path"] in object_storage.keys()
+    assert f"names in the bucket {object_storage.name}" in said.getvalue()
 
 
 def _production_start(tmp_path: Path, **environment: str) -> subprocess.CompletedProcess:

@@ -1,6 +1,7 @@
 import csv
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 
 from certificates.exports import COLUMNS, neutralise
@@ -33,4 +34,9 @@ class Command(BaseCommand):
             if output:
                 handle.close()
         if output:
-            self.stderr.write(f"Wrote {rows} rows to {output} (PDF paths relative to {settings.MEDIA_ROOT}).")
+            self.stderr.write(f"Wrote {rows} rows to {output} (PDF paths are names in {_storage_place()}).")
+
+
+def _storage_place() -> str:
+    bucket = getattr(default_storage, "bucket_name", None)  # object storage has no folder to name
+    return f"the bucket {bucket}" if bucket else str(settings.MEDIA_ROOT)
