@@ -14,8 +14,10 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
@@ -24,11 +26,12 @@ from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image
 
-from certificates.models import CertificateVersion, JobState, StaffJob
+from certificates.models import CertificateVersion, JobState, Pipeline, StaffJob
+from certificates.services import issuance, rendering
 from certificates.services.erasure import learner_erase
 from certificates.tests.factories import issued_certificate, staff_member
 from courses.tests.factories import CourseFactory, OrganisationFactory
-from learners.tests.factories import LearnerFactory, UserFactory
+from learners.tests.factories import EnrollmentFactory, LearnerFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("object_storage")]
 
@@ -58,6 +61,8 @@ def test_a_completion_is_rendered_into_the_bucket_and_emailed_with_the_same_byte
     version = certificate.current_version
 
     assert object_storage.keys() == [version.pdf.name]
+    head = object_storage.client.head_object(Bucket=object_storage.name, Key=version.pdf.name)
+    assert head["ContentType"] == "application/pdf"
     stored = object_storage.read(version.pdf.name)
     assert stored.startswith(b"%PDF-") and hashlib.sha256(stored).hexdigest() == version.pdf_sha256
     [message] = mailoutbox
@@ -99,6 +104,34 @@ def test_the_verify_page_serves_the_pdf_and_a_preview_made_once_into_the_bucket(
     again = client.get(reverse("verification:preview", args=[code]))
     assert _body(again) == picture
     assert object_storage.keys() == sorted([version.pdf.name, version.preview.name])  # made once, not twice
+
+
+def test_a_pdf_gone_from_the_bucket_gives_no_preview_rather_than_an_error(object_storage, client, run_on_commit):
+    certificate = issued_certificate(run_on_commit)
+    name = certificate.current_version.pdf.name
+    object_storage.client.delete_object(Bucket=object_storage.name, Key=name)  # e.g. erased meanwhile
+    assert client.get(reverse("verification:preview", args=[certificate.display_code])).status_code == 404
+    assert object_storage.keys() == []
+    assert CertificateVersion.objects.get(pk=certificate.current_version.pk).preview.name == ""
+
+
+def test_a_render_while_the_bucket_is_unreachable_fails_counted_and_succeeds_on_retry(object_storage, settings):
+    certificate = issuance.certificate_issue_for_enrollment(enrollment_id=EnrollmentFactory().pk)
+    working = settings.STORAGES
+    missing = {**working["default"], "OPTIONS": {**working["default"]["OPTIONS"], "bucket_name": "no-such-bucket"}}
+    settings.STORAGES = {**working, "default": missing}
+    with pytest.raises(ClientError):
+        rendering.certificate_render(certificate_id=certificate.pk)
+    certificate.refresh_from_db()
+    assert (certificate.pipeline_state, certificate.attempts) == (Pipeline.ISSUED, 1)
+    assert "NoSuchBucket" in certificate.state_reason
+    assert not CertificateVersion.objects.get(certificate=certificate).pdf
+
+    settings.STORAGES = working
+    with mock.patch.object(rendering, "enqueue_after_commit"):
+        rendered = rendering.certificate_render(certificate_id=certificate.pk)
+    assert rendered.pipeline_state == Pipeline.RENDERED
+    assert object_storage.keys() == [rendered.current_version.pdf.name]
 
 
 def test_the_file_check_matches_the_pdf_as_read_from_the_bucket(object_storage, client, run_on_commit):
