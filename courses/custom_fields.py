@@ -47,6 +47,9 @@ def check_custom_fields(value: object) -> None:
         raise CustomFieldsError(NOT_AN_OBJECT)
     if len(value) > CUSTOM_FIELDS_MAX_COUNT:
         raise CustomFieldsError(TOO_MANY_FIELDS)
+    # An upper bound of the JSON's length: json.dumps of every small value (most of them) cost more
+    # than the rest of the check. A character is at most 12 in JSON (a surrogate pair's escapes).
+    bound = 2
     for label, item in value.items():
         if not str(label).strip():
             raise CustomFieldsError(LABEL_MISSING)
@@ -55,7 +58,10 @@ def check_custom_fields(value: object) -> None:
         items = item if isinstance(item, list) else [item]
         if any(isinstance(i, dict | list) for i in items):
             raise CustomFieldsError(VALUE_NOT_TEXT.format(label=_shown(label)))
-        if len(printed_value(item)) > CUSTOM_FIELD_VALUE_MAX_LENGTH:
+        printed = printed_value(item)
+        if len(printed) > CUSTOM_FIELD_VALUE_MAX_LENGTH:
             raise CustomFieldsError(VALUE_TOO_LONG.format(label=_shown(label)))
-    if len(json.dumps(value)) > CUSTOM_FIELDS_MAX_JSON_LENGTH:
+        plain = all(i is None or isinstance(i, str | int | float) for i in [label, *items])
+        bound += 12 * (len(str(label)) + len(printed)) + 4 * len(items) + 8 if plain else CUSTOM_FIELDS_MAX_JSON_LENGTH
+    if bound > CUSTOM_FIELDS_MAX_JSON_LENGTH and len(json.dumps(value)) > CUSTOM_FIELDS_MAX_JSON_LENGTH:
         raise CustomFieldsError(TOO_LONG_IN_TOTAL)

@@ -8,6 +8,12 @@ from courses.models import PERCENT, Course, custom_fields_fit, validate_custom_f
 from .text import search_fold
 
 
+def learner_search_key(*, full_name: str, preferred_name: str, approved_name: str, email: str, external_id: str) -> str:
+    """What ``Learner.search_text`` holds; paths that write rows without a model instance use it too."""
+    parts = (full_name, preferred_name, approved_name, email, external_id)
+    return search_fold(" ".join(part for part in parts if part))[:1200]
+
+
 class Learner(models.Model):
     """A person as the LMS knows them. Identity is (lms, external_id): emails change mid-course."""
 
@@ -46,8 +52,13 @@ class Learner(models.Model):
 
     @property
     def search_key(self) -> str:
-        parts = (self.full_name, self.preferred_name, self.approved_name, self.email, self.external_id)
-        return search_fold(" ".join(part for part in parts if part))[:1200]
+        return learner_search_key(
+            full_name=self.full_name,
+            preferred_name=self.preferred_name,
+            approved_name=self.approved_name,
+            email=self.email,
+            external_id=self.external_id,
+        )
 
     @property
     def certificate_name(self) -> str:

@@ -8,6 +8,7 @@ joiner and non-joiner stay: Indic and Arabic names need them.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -21,23 +22,27 @@ BIDI_CONTROLS = frozenset(
 _SPACES = frozenset("\t\n\v\f\r\x1c\x1d\x1e\x1f\x85\u2028\u2029")
 
 
-def _is_control(char: str) -> bool:
-    code = ord(char)
-    return code < 0x20 or 0x7F <= code <= 0x9F
+# What clean_name removes or turns into a space, as one str.translate table: the per-character
+# Python loop it replaces was the largest single cost of a 50,000-row import (docs/PERFORMANCE.md).
+_CLEAN_TABLE: dict[int, str | None] = {
+    **{code: None for code in [*range(0x20), *range(0x7F, 0xA0)]},
+    **{ord(char): None for char in BIDI_CONTROLS},
+    **{ord(char): " " for char in _SPACES},
+}
 
 
 def clean_name(value: str | None) -> str:
     """NFC, without control or bidi characters, whitespace collapsed to single spaces, trimmed."""
     if not value:
         return ""
-    kept = []
-    for char in str(value):
-        if char in _SPACES:
-            kept.append(" ")
-        elif not _is_control(char) and char not in BIDI_CONTROLS:
-            kept.append(char)
+    text = str(value)
+    # Every character the table changes is unprintable to Python (Cc, Cf, Zl, Zp): most values skip it.
+    if not text.isprintable():
+        text = text.translate(_CLEAN_TABLE)
     # Normalise after removing: a control between a letter and its accent hid a composition.
-    return " ".join(unicodedata.normalize("NFC", "".join(kept)).split())
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
 
 
 # A tag (<b>, </i>, <script ...>, <!-- -->) or BBCode ([url], [b], [/img]): an LMS field someone
@@ -117,6 +122,20 @@ def search_fold(value: str | None) -> str:
     Both the stored search text and the typed query go through this, so SQLite and PostgreSQL find the
     same rows without a database extension. Scripts without case or accents pass through unchanged.
     """
-    decomposed = unicodedata.normalize("NFKD", (value or "").casefold())
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    value = value or ""
+    if value.isascii():  # NFKD changes no ASCII letter, none is a mark, none is in _FOLD_EXTRA
+        return " ".join(value.lower().split())
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    bare = decomposed.translate(_combining_marks())
     return " ".join(unicodedata.normalize("NFC", bare.translate(_FOLD_EXTRA)).split())
+
+
+#: Every code point with a combining class is below this (Unicode 15; a test checks the running one).
+MARKS_END = 0x20000
+
+
+@functools.cache
+def _combining_marks() -> dict[int, None]:
+    """Every combining mark, to delete with str.translate (a per-character generator here cost more
+    than the rest of an imported row's cleaning; docs/PERFORMANCE.md)."""
+    return {code: None for code in range(MARKS_END) if unicodedata.combining(chr(code))}

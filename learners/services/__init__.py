@@ -2,7 +2,7 @@
 
 - ``identity``: learners, their details and email history
 - ``completions``: one completion record (webhook, admin, an import row on the slow path)
-- ``imports``: CSV exports in bulk, and the nightly drop folder
+- ``imports``: CSV exports in bulk (``rows``: their multi-row statements); ``drop_folder``: the nightly one
 - ``lms_webhook``: LMS webhook events, recorded once
 - ``accounts``: the site user a learner signs in as, sign-in links, confirmed address changes
 
@@ -40,17 +40,10 @@ from .completions import (
     enrollment_record_decision,
     enrollments_mark_nudged,
 )
+from .drop_folder import DROP_FOLDER_SETTLE_SECONDS, DROP_FOLDER_STALE_SECONDS, completions_import_drop_folder
 from .errors import LearnerError
 from .identity import learner_link_user, learner_update_details, learner_upsert
-from .imports import (
-    DROP_FOLDER_SETTLE_SECONDS,
-    DROP_FOLDER_STALE_SECONDS,
-    IMPORT_BATCH,
-    ImportReport,
-    _ingest_batch,
-    completions_import,
-    completions_import_drop_folder,
-)
+from .imports import IMPORT_BATCH, ImportReport, _ingest_batch, completions_import
 from .lms_webhook import WebhookReceipt, webhook_completion_receive
 
 __all__ = [

@@ -1,13 +1,13 @@
-"""Bulk writes: CSV completion exports, and the drop folder the nightly schedule imports from."""
+"""Bulk writes: CSV completion exports (the nightly drop folder, ``drop_folder``, feeds them here)."""
 
 from __future__ import annotations
 
 import itertools
 import logging
-import os
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from functools import reduce
 from operator import or_
 from pathlib import Path
@@ -23,12 +23,12 @@ from courses.services import CourseError, course_get_or_create_from_import
 
 from ..csv_import import FileError, Row, read_records, rejected_rows_writer
 from ..ingest import CompletionRecord
-from ..models import CompletionSource, Enrollment, Learner, LearnerEmailChange
-from ..planning import FACT_FIELDS, Rejection, plan_completion
+from ..models import CompletionSource, Decision, Enrollment, Learner, LearnerEmailChange, learner_search_key
+from ..planning import FACT_FIELDS, LEARNER_FIELDS, Facts, LearnerDetails, Rejection, plan_completion
 from ..signals import completions_recorded
-from .completions import IngestResult, completion_ingest, enrollment_change, facts_of_enrollment, unknown_course
+from .completions import IngestResult, completion_ingest, enrollment_change, unknown_course
 from .errors import LearnerError
-from .identity import details_of
+from .rows import rows_insert, rows_update
 
 logger = logging.getLogger(__name__)
 
@@ -204,12 +204,65 @@ def _courses_for(records: list[tuple[Row, CompletionRecord]], *, create_courses:
             courses[key] = course
 
 
+@dataclass(slots=True)
+class _LearnerRow:
+    """A learner as a batch reads, plans and writes it: plain values, no model instance per row."""
+
+    pk: int | None
+    lms: str
+    external_id: str
+    email: str = ""
+    full_name: str = ""
+    preferred_name: str = ""
+    email_replaced: str = ""
+    approved_name: str = ""
+
+    def details(self) -> LearnerDetails:
+        return LearnerDetails(self.email, self.full_name, self.preferred_name, self.email_replaced)
+
+    def search_key(self) -> str:
+        return learner_search_key(
+            full_name=self.full_name,
+            preferred_name=self.preferred_name,
+            approved_name=self.approved_name,
+            email=self.email,
+            external_id=self.external_id,
+        )
+
+
+_LEARNER_READ = ("id", "lms", "external_id", "email", "full_name", "preferred_name", "email_replaced", "approved_name")
+_LEARNER_WRITE = (*LEARNER_FIELDS, "search_text")
+
+
+@dataclass(slots=True)
+class _EnrollmentRow:
+    pk: int | None
+    learner: _LearnerRow
+    course_id: int
+    completed_at: datetime | None = None
+    score: Decimal | None = None
+    attendance: Decimal | None = None
+    cohort: str = ""
+    custom_fields: dict = field(default_factory=dict)
+    source: str = CompletionSource.CSV
+    decision: str = Decision.PENDING
+    updated_at: datetime | None = None
+
+    def facts(self) -> Facts:
+        return Facts(self.completed_at, self.score, self.attendance, self.cohort, self.custom_fields)
+
+
+_ENROLLMENT_WRITE = (*FACT_FIELDS, "source", "decision")
+
+
 def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses: bool, courses: dict) -> list:
     """``completion_ingest`` for many records at once: the same planner, a handful of queries a batch.
 
     The learners and completions it may update are locked (in primary-key order, the order every
     writer takes them in) for the batch's transaction, so a webhook writing one of them meanwhile
-    waits for the batch instead of being overwritten by what the batch read before it.
+    waits for the batch instead of being overwritten by what the batch read before it. Rows are
+    read as values and written with one multi-row statement per table (``rows``), never as one
+    model instance each: the database's constraints still check every row.
 
     Returns (row, IngestResult or rejection reason) per record. Raises IntegrityError if a learner or
     completion was created concurrently; the caller then falls back to the one-by-one path.
@@ -219,26 +272,29 @@ def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses
     wanted: dict[str, set[str]] = {}
     for _row, record in records:
         wanted.setdefault(record.lms, set()).add(record.learner_id.strip())
-    learners: dict[tuple[str, str], Learner] = {}
+    learners: dict[tuple[str, str], _LearnerRow] = {}
     if wanted:
         which = reduce(or_, (Q(lms=lms, external_id__in=ids) for lms, ids in wanted.items()))
-        learners = {
-            (learner.lms, learner.external_id): learner
-            for learner in Learner.objects.select_for_update().filter(which).order_by("pk")
-        }
+        for values in Learner.objects.select_for_update().filter(which).order_by("pk").values_list(*_LEARNER_READ):
+            learner = _LearnerRow(*values)
+            learners[(learner.lms, learner.external_id)] = learner
     course_ids = {course.pk for course in courses.values() if course is not None}
-    enrollments = {
-        (e.learner_id, e.course_id): e
-        for e in Enrollment.objects.select_for_update()
-        .filter(learner_id__in=[learner.pk for learner in learners.values()], course_id__in=course_ids)
-        .order_by("pk")
-    }
-    new_learners: dict[tuple[str, str], Learner] = {}
-    new_enrollments: dict[tuple[tuple[str, str], int], Enrollment] = {}
-    email_changes: list[LearnerEmailChange] = []
-    changed_learners: dict[int, tuple[Learner, set[str]]] = {}
-    changed_enrollments: dict[int, Enrollment] = {}
-    staged: list[tuple[Row, str | tuple[Enrollment, str, bool, str]]] = []
+    by_pk = {learner.pk: learner for learner in learners.values()}
+    enrollments: dict[tuple[int, int], _EnrollmentRow] = {}
+    if by_pk:
+        for pk, learner_id, course_id, *facts in (
+            Enrollment.objects.select_for_update()
+            .filter(learner_id__in=list(by_pk), course_id__in=course_ids)
+            .order_by("pk")
+            .values_list("id", "learner_id", "course_id", *FACT_FIELDS)
+        ):
+            enrollments[(learner_id, course_id)] = _EnrollmentRow(pk, by_pk[learner_id], course_id, *facts)
+    new_learners: dict[tuple[str, str], _LearnerRow] = {}
+    new_enrollments: dict[tuple[tuple[str, str], int], _EnrollmentRow] = {}
+    email_changes: list[tuple[_LearnerRow, str, str]] = []
+    changed_learners: dict[int, _LearnerRow] = {}
+    changed_enrollments: dict[int, _EnrollmentRow] = {}
+    staged: list[tuple[Row, str | tuple[_EnrollmentRow, str, bool, str]]] = []
     for row, record in records:
         course = courses.get(record.course_key)
         if course is None:
@@ -251,8 +307,8 @@ def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses
         )
         plan = plan_completion(
             record=record,
-            learner=details_of(learner),
-            enrollment=facts_of_enrollment(enrollment),
+            learner=learner.details() if learner is not None else None,
+            enrollment=enrollment.facts() if enrollment is not None else None,
             now=now,
             course_start=course.cohort_start,
             require_email=False,  # a finisher without an address is held for staff, never dropped
@@ -261,90 +317,72 @@ def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses
             staged.append((row, plan.reason))
             continue
         if learner is None:
-            learner = new_learners[key] = Learner(lms=key[0], external_id=key[1], **plan.learner.changes)
+            learner = new_learners[key] = _LearnerRow(None, key[0], key[1], **plan.learner.changes)
         elif plan.learner.changes:
             if plan.learner.email_change:  # a learner new in this batch gets its history too
                 old, new = plan.learner.email_change
-                email_changes.append(
-                    LearnerEmailChange(learner=learner, old_email=old, new_email=new, source=CompletionSource.CSV)
-                )
+                email_changes.append((learner, old, new))
             for name, value in plan.learner.changes.items():
                 setattr(learner, name, value)
             if learner.pk:
-                learner.updated_at = now
-                changed_learners.setdefault(learner.pk, (learner, set()))[1].update(plan.learner.changes)
+                changed_learners[learner.pk] = learner
         if enrollment is None:
-            enrollment = new_enrollments[(key, course.pk)] = Enrollment(
-                learner=learner, course=course, source=CompletionSource.CSV, **plan.enrollment.changes
+            enrollment = new_enrollments[(key, course.pk)] = _EnrollmentRow(
+                None, learner, course.pk, **plan.enrollment.changes
             )
         elif plan.enrollment.changes:
             enrollment_change(enrollment, plan.enrollment, source=CompletionSource.CSV)
-            enrollment.updated_at = now
             if enrollment.pk:
                 changed_enrollments[enrollment.pk] = enrollment
         staged.append((row, (enrollment, plan.outcome, plan.queue_issuance, plan.held)))
 
-    for learner in new_learners.values():
-        learner.search_text = learner.search_key
-    Learner.objects.bulk_create(new_learners.values())
-    for learner, fields in changed_learners.values():
-        learner.search_text = learner.search_key
-        learner.save(update_fields=[*fields, "search_text", "updated_at"])  # few: most rows change nothing
-    LearnerEmailChange.objects.bulk_create(email_changes)
-    Enrollment.objects.bulk_create(new_enrollments.values())
-    Enrollment.objects.bulk_update(
-        changed_enrollments.values(),
-        [*FACT_FIELDS, "source", "decision", "updated_at"],
+    _write_batch(new_learners, changed_learners, email_changes, new_enrollments, changed_enrollments, now=now)
+    return [
+        (row, item if isinstance(item, str) else IngestResult(item[0].pk, *item[1:])) for row, item in staged
+    ]
+
+
+def _write_batch(new_learners, changed_learners, email_changes, new_enrollments, changed_enrollments, *, now) -> None:
+    """A batch's plan in a few statements: new learners, changed ones, their address history,
+    new completions, changed ones (every planned column written, as ``bulk_update`` did)."""
+    pks = rows_insert(
+        Learner,
+        ("lms", "external_id", *_LEARNER_WRITE),
+        [
+            (r.lms, r.external_id, *(getattr(r, name) for name in LEARNER_FIELDS), r.search_key())
+            for r in new_learners.values()
+        ],
+        key=("lms", "external_id"),
+        now=now,
     )
-    return [(row, item if isinstance(item, str) else IngestResult(item[0].pk, *item[1:])) for row, item in staged]
-
-
-DROP_FOLDER_SETTLE_SECONDS = 120  # a file still being written is left for the next run
-DROP_FOLDER_STALE_SECONDS = 3600  # a claimed file with no report by then was interrupted
-
-
-def completions_import_drop_folder(*, directory: Path) -> list[tuple[str, str]]:
-    """Import every CSV waiting in the drop folder, once each; returns (file, summary) pairs.
-
-    A file is claimed by renaming it into ``processing/`` (atomic on one filesystem, so two workers
-    never take the same file) and ends in ``processed/`` (or ``failed/``) with its report and rejected
-    rows beside it, so the schedule never imports it twice. A claim left behind by a worker that died
-    is put back after an hour and imported again, which the import's idempotence makes safe.
-    """
-    processing, processed, failed = directory / "processing", directory / "processed", directory / "failed"
-    for folder in (processing, processed, failed):
-        folder.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for stale in processing.iterdir():
-        if stale.is_file() and now - stale.stat().st_mtime > DROP_FOLDER_STALE_SECONDS:
-            stale.rename(directory / stale.name.split("-", 1)[-1])
-    results = []
-    waiting = sorted(
-        path
-        for path in directory.iterdir()
-        if path.is_file()
-        and path.suffix.lower() in {".csv", ".txt", ".tsv"}
-        and now - path.stat().st_mtime >= DROP_FOLDER_SETTLE_SECONDS
+    for key, learner in new_learners.items():
+        learner.pk = pks[key]
+    rows_update(
+        Learner,
+        (*_LEARNER_WRITE, "updated_at"),
+        [
+            (*(getattr(r, name) for name in LEARNER_FIELDS), r.search_key(), now, r.pk)
+            for r in changed_learners.values()
+        ],
     )
-    for path in waiting:
-        stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
-        claimed = processing / f"{stamp}-{path.name}"
-        try:
-            path.rename(claimed)
-        except FileNotFoundError:
-            continue  # another worker took it
-        os.utime(claimed)  # the claim's age, for the stale check
-        errors_path = processed / f"{claimed.name}.errors.csv"
-        destination = processed
-        try:
-            with open(claimed, "rb") as handle:
-                summary = completions_import(handle=handle, errors_path=errors_path).summary()
-        except FileError as exc:
-            summary, destination = f"file not imported: {exc}", failed
-        except Exception as exc:  # the report must say why; the file must not vanish
-            logger.exception("importing %s failed", claimed)
-            summary, destination = f"import failed: {type(exc).__name__}: {exc}", failed
-        (destination / f"{claimed.name}.report.txt").write_text(summary + "\n", encoding="utf-8")
-        claimed.rename(destination / claimed.name)
-        results.append((path.name, summary))
-    return results
+    LearnerEmailChange.objects.bulk_create(
+        LearnerEmailChange(learner_id=learner.pk, old_email=old, new_email=new, source=CompletionSource.CSV)
+        for learner, old, new in email_changes
+    )
+    pks = rows_insert(
+        Enrollment,
+        ("learner_id", "course_id", *_ENROLLMENT_WRITE),
+        [
+            (e.learner.pk, e.course_id, *(getattr(e, name) for name in _ENROLLMENT_WRITE))
+            for e in new_enrollments.values()
+        ],
+        key=("learner_id", "course_id"),
+        now=now,
+    )
+    for enrollment in new_enrollments.values():
+        enrollment.pk = pks[(enrollment.learner.pk, enrollment.course_id)]
+    rows_update(
+        Enrollment,
+        (*_ENROLLMENT_WRITE, "updated_at"),
+        [(*(getattr(e, name) for name in _ENROLLMENT_WRITE), now, e.pk) for e in changed_enrollments.values()],
+    )

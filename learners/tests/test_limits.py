@@ -8,6 +8,9 @@ import json
 import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from courses.custom_fields import (
     CUSTOM_FIELD_LABEL_MAX_LENGTH,
@@ -76,6 +79,38 @@ def test_the_total_is_checked_for_values_the_per_field_limits_let_through():
     emoji = {f"{i:02d}": "😀" * CUSTOM_FIELD_VALUE_MAX_LENGTH for i in range(20)}  # 12 JSON characters each
     with pytest.raises(CustomFieldsError, match=TOO_LONG_IN_TOTAL):
         check_custom_fields(emoji)
+
+
+SCRIPTS = st.sampled_from(["x", "字", "😀", "\x01", "\ud7ff", ""])
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=3).map(lambda s: s + "a"),
+        st.tuples(SCRIPTS, st.integers(0, CUSTOM_FIELD_VALUE_MAX_LENGTH)).map(lambda pair: pair[0] * pair[1])
+        | st.lists(SCRIPTS.map(lambda c: c * 10), max_size=8)
+        | st.integers()
+        | st.floats()
+        | st.none(),
+        max_size=CUSTOM_FIELDS_MAX_COUNT,
+    )
+)
+def test_the_total_is_refused_exactly_when_its_json_is_too_long(value):
+    try:
+        check_custom_fields(value)
+    except CustomFieldsError as exc:
+        if str(exc) == TOO_LONG_IN_TOTAL:
+            assert len(json.dumps(value)) > CUSTOM_FIELDS_MAX_JSON_LENGTH
+        return
+    assert len(json.dumps(value)) <= CUSTOM_FIELDS_MAX_JSON_LENGTH
+
+
+def test_a_value_json_cannot_hold_is_not_waved_through_by_the_length_bound():
+    from decimal import Decimal
+
+    with pytest.raises(TypeError):
+        check_custom_fields({"Hours": Decimal("12")})
 
 
 def test_the_largest_custom_fields_allowed_fit_in_the_database(course):

@@ -1,6 +1,7 @@
 """What cannot be printed never reaches a certificate, the verify page or an email's To: header."""
 
 import io
+import sys
 import unicodedata
 
 import pytest
@@ -12,7 +13,7 @@ from learners import services
 from learners.models import Enrollment, Learner
 from learners.tests.factories import LearnerFactory
 from learners.tests.test_webhook import BODY, SECRET, URL, signed
-from learners.text import BIDI_CONTROLS, clean_custom_fields, clean_name
+from learners.text import _FOLD_EXTRA, BIDI_CONTROLS, MARKS_END, clean_custom_fields, clean_name, search_fold
 
 ZWJ, ZWNJ = "\u200d", "\u200c"
 
@@ -65,6 +66,49 @@ def test_clean_name_leaves_nothing_unprintable_and_is_idempotent(value):
 )
 def test_clean_name_keeps_printable_words_as_they_are(word):
     assert clean_name(word) == unicodedata.normalize("NFC", word).strip()
+
+
+def _clean_name_one_character_at_a_time(value: str) -> str:
+    """clean_name's definition, as it was written before it was made fast (docs/PERFORMANCE.md)."""
+    spaces = "\t\n\v\f\r\x1c\x1d\x1e\x1f\x85\u2028\u2029"
+    kept = []
+    for char in value:
+        if char in spaces:
+            kept.append(" ")
+        elif not (ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F) and char not in BIDI_CONTROLS:
+            kept.append(char)
+    return " ".join(unicodedata.normalize("NFC", "".join(kept)).split())
+
+
+CONTROLS_AND_MARKS = st.sampled_from([*map(chr, range(0xA0)), *BIDI_CONTROLS, "\u2028", "\u0301", "\u00a0", "e"])
+
+
+@given(st.text() | st.lists(CONTROLS_AND_MARKS | st.characters()).map("".join))
+def test_clean_name_is_the_one_character_at_a_time_definition(value):
+    assert clean_name(value) == _clean_name_one_character_at_a_time(value)
+
+
+def _search_fold_one_character_at_a_time(value: str) -> str:
+    """search_fold's definition, as it was written before it was made fast."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(unicodedata.normalize("NFC", bare.translate(_FOLD_EXTRA)).split())
+
+
+@given(st.text() | st.text(alphabet="AaÅåÖøØłßẞ\u0301\u0308 \t-İıŒæ").map(str))
+def test_search_fold_is_the_one_character_at_a_time_definition(value):
+    assert search_fold(value) == _search_fold_one_character_at_a_time(value)
+
+
+def test_no_combining_mark_lies_past_the_range_search_fold_deletes_from():
+    assert not [code for code in range(MARKS_END, sys.maxunicode + 1) if unicodedata.combining(chr(code))]
+
+
+@pytest.mark.parametrize(
+    ("typed", "folded"), [("Müller", "muller"), ("MULLER", "muller"), ("Søren  Ångström", "soren angstrom"), ("", "")]
+)
+def test_search_fold_examples(typed, folded):
+    assert search_fold(typed) == folded
 
 
 @given(st.text(), st.text())

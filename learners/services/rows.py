@@ -1,0 +1,112 @@
+"""Many rows written at once from plain values: the nightly import's inserts and updates.
+
+``bulk_create`` builds a model instance per row and asks every field of every instance to prepare
+its value; for a 50,000-row import that was half the time (docs/PERFORMANCE.md). Here each column's
+conversion is looked up once per call and the rows go to the database as tuples. Columns not given
+take the field's default (the same for every row) and ``auto_now``/``auto_now_add`` columns the
+time of the call, as ``Model.objects.create`` would; the database's constraints still apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+
+Converter = Callable[[object], object] | None
+
+
+def _converter(field: models.Field) -> Converter:
+    """How a Python value of ``field`` goes to the driver; None when it goes as it is."""
+    # Resolved once: ``connection`` is a proxy, and looking it up per value cost a second an import.
+    db = connections[DEFAULT_DB_ALIAS]
+    ops = db.ops
+    internal = field.get_internal_type()
+    if internal == "DateTimeField":
+        return ops.adapt_datetimefield_value
+    if internal == "JSONField":
+        encoder = field.encoder
+        return lambda value: ops.adapt_json_value(value, encoder)
+    if internal in {"CharField", "TextField", "ForeignKey", "BigIntegerField", "IntegerField", "BooleanField"}:
+        return None
+    if internal == "DecimalField":
+        return lambda value: ops.adapt_decimalfield_value(value, field.max_digits, field.decimal_places)
+    return lambda value: field.get_db_prep_save(value, db)
+
+
+def _constant(field: models.Field, now: datetime) -> object:
+    """The value a column not given takes in every row."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        value = now
+    else:
+        value = field.get_default()
+    convert = _converter(field)
+    return value if convert is None or value is None else convert(value)
+
+
+def rows_insert(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence], *, key: Sequence[str], now: datetime
+) -> dict[tuple, int]:
+    """INSERT ``rows`` (values in the order of ``columns``, attribute names) and return each new
+    primary key by the row's ``key`` (columns of a unique constraint, also in ``columns``).
+
+    Raises IntegrityError as ``bulk_create`` would (a key someone else inserted meanwhile)."""
+    if not rows:
+        return {}
+    opts = model._meta
+    given = [opts.get_field(name) for name in columns]
+    others = [
+        f for f in opts.concrete_fields if not f.primary_key and f.attname not in columns and f.name not in columns
+    ]
+    fields = [*given, *others]
+    converting = [(index, convert) for index, field in enumerate(given) if (convert := _converter(field))]
+    constants = tuple(_constant(field, now) for field in others)
+    quote = connection.ops.quote_name
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    per_statement = (
+        max(1, connection.features.max_query_params // len(fields)) if connection.vendor == "sqlite" else 1000
+    )
+    head = f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
+    # The key comes back with the primary key: neither database promises RETURNING's row order.
+    tail = " RETURNING " + ", ".join(quote(opts.get_field(name).column) for name in [opts.pk.name, *key])
+    pks: dict[tuple, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params: list = []
+            for row in chunk:
+                if len(row) != len(given):
+                    raise ValueError(f"{len(row)} values for {len(given)} columns")
+                values = list(row)
+                for index, convert in converting:
+                    if values[index] is not None:
+                        values[index] = convert(values[index])
+                params.extend(values)
+                params.extend(constants)
+            cursor.execute(head + ", ".join([placeholders] * len(chunk)) + tail, params)
+            pks.update((tuple(returned[1:]), returned[0]) for returned in cursor.fetchall())
+    return pks
+
+
+def rows_update(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """UPDATE each row by primary key: ``rows`` hold the values of ``columns`` and then the key."""
+    if not rows:
+        return
+    opts = model._meta
+    fields = [opts.get_field(name) for name in columns]
+    converting = [(index, convert) for index, field in enumerate(fields) if (convert := _converter(field))]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    sql = f"UPDATE {quote(opts.db_table)} SET {assignments} WHERE {quote(opts.pk.column)} = %s"
+    params = []
+    for row in rows:
+        values = list(row)
+        if len(values) != len(fields) + 1:
+            raise ValueError(f"{len(values)} values for {len(fields)} columns and the key")
+        for index, convert in converting:
+            if values[index] is not None:
+                values[index] = convert(values[index])
+        params.append(values)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
