@@ -51,17 +51,28 @@ def check_custom_fields(value: object) -> None:
     # than the rest of the check. A character is at most 12 in JSON (a surrogate pair's escapes).
     bound = 2
     for label, item in value.items():
-        if not str(label).strip():
+        text = label if isinstance(label, str) else str(label)
+        if not text.strip():
             raise CustomFieldsError(LABEL_MISSING)
-        if len(str(label)) > CUSTOM_FIELD_LABEL_MAX_LENGTH:
+        if len(text) > CUSTOM_FIELD_LABEL_MAX_LENGTH:
             raise CustomFieldsError(LABEL_TOO_LONG.format(label=_shown(label)))
-        items = item if isinstance(item, list) else [item]
-        if any(isinstance(i, dict | list) for i in items):
-            raise CustomFieldsError(VALUE_NOT_TEXT.format(label=_shown(label)))
-        printed = printed_value(item)
-        if len(printed) > CUSTOM_FIELD_VALUE_MAX_LENGTH:
-            raise CustomFieldsError(VALUE_TOO_LONG.format(label=_shown(label)))
-        plain = all(i is None or isinstance(i, str | int | float) for i in [label, *items])
-        bound += 12 * (len(str(label)) + len(printed)) + 4 * len(items) + 8 if plain else CUSTOM_FIELDS_MAX_JSON_LENGTH
+        if isinstance(item, str):  # nearly every value: the checks below, without building a list
+            if len(item) > CUSTOM_FIELD_VALUE_MAX_LENGTH:
+                raise CustomFieldsError(VALUE_TOO_LONG.format(label=_shown(label)))
+            plain, printed, count = label is text or _plain(label), len(item), 1
+        else:
+            items = item if isinstance(item, list) else [item]
+            if any(isinstance(i, dict | list) for i in items):
+                raise CustomFieldsError(VALUE_NOT_TEXT.format(label=_shown(label)))
+            printed = len(printed_value(item))
+            if printed > CUSTOM_FIELD_VALUE_MAX_LENGTH:
+                raise CustomFieldsError(VALUE_TOO_LONG.format(label=_shown(label)))
+            plain, count = all(_plain(i) for i in [label, *items]), len(items)
+        bound += 12 * (len(text) + printed) + 4 * count + 8 if plain else CUSTOM_FIELDS_MAX_JSON_LENGTH
     if bound > CUSTOM_FIELDS_MAX_JSON_LENGTH and len(json.dumps(value)) > CUSTOM_FIELDS_MAX_JSON_LENGTH:
         raise CustomFieldsError(TOO_LONG_IN_TOTAL)
+
+
+def _plain(value: object) -> bool:
+    """JSON writes it in at most 12 characters per character of its str() (and json.dumps can)."""
+    return value is None or isinstance(value, str | int | float)

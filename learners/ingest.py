@@ -48,10 +48,13 @@ def custom_fields_from(raw: dict) -> dict[str, str]:
     fields: dict[str, str] = {}
     for key, value in raw.items():
         label = clean_name(str(key))
-        items = value if isinstance(value, list) else [value]
-        if any(isinstance(item, dict | list) for item in items):
-            raise RecordError(VALUE_NOT_TEXT.format(label=repr(label[:60])))
-        text = clean_name(", ".join(clean_name(str(item)) for item in items if item is not None))
+        if isinstance(value, str):  # every CSV cell: what the general case below gives for one text
+            text = clean_name(value)
+        else:
+            items = value if isinstance(value, list) else [value]
+            if any(isinstance(item, dict | list) for item in items):
+                raise RecordError(VALUE_NOT_TEXT.format(label=repr(label[:60])))
+            text = clean_name(", ".join(clean_name(str(item)) for item in items if item is not None))
         if label and text:
             fields[label] = text
     try:

@@ -35,7 +35,18 @@ def clean_name(value: str | None) -> str:
     """NFC, without control or bidi characters, whitespace collapsed to single spaces, trimmed."""
     if not value:
         return ""
-    text = str(value)
+    if isinstance(value, str) and len(value) <= _REMEMBERED_LENGTH:
+        return _clean_text(value)
+    return _clean_text.__wrapped__(str(value))
+
+
+# Remembered: a bulk import cleans the same cohort, labels and values on every row, and each name
+# twice (reading the row, then planning it). Only short values, so the cache stays a few megabytes.
+_REMEMBERED_LENGTH = 300
+
+
+@functools.lru_cache(maxsize=4096)
+def _clean_text(text: str) -> str:
     # Every character the table changes is unprintable to Python (Cc, Cf, Zl, Zp): most values skip it.
     if not text.isprintable():
         text = text.translate(_CLEAN_TABLE)

@@ -8,13 +8,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import reduce
-from operator import or_
 from pathlib import Path
 from typing import BinaryIO
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from courses.models import Course, IssuanceRule
@@ -32,6 +29,8 @@ from .rows import rows_insert, rows_update
 
 logger = logging.getLogger(__name__)
 
+#: Rows a batch reads, plans and commits together: each batch looks its learners and completions up
+#: with one query each, so larger batches mean fewer queries; memory grows with the batch, never the file.
 IMPORT_BATCH = 500
 
 
@@ -273,18 +272,19 @@ def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses
     for _row, record in records:
         wanted.setdefault(record.lms, set()).add(record.learner_id.strip())
     learners: dict[tuple[str, str], _LearnerRow] = {}
-    if wanted:
-        which = reduce(or_, (Q(lms=lms, external_id__in=ids) for lms, ids in wanted.items()))
-        for values in Learner.objects.select_for_update().filter(which).order_by("pk").values_list(*_LEARNER_READ):
-            learner = _LearnerRow(*values)
-            learners[(learner.lms, learner.external_id)] = learner
+    for lms, ids in wanted.items():
+        for some in _lookup_chunks(sorted(ids)):
+            locked = Learner.objects.select_for_update().filter(lms=lms, external_id__in=some).order_by("pk")
+            for values in locked.values_list(*_LEARNER_READ):
+                learner = _LearnerRow(*values)
+                learners[(learner.lms, learner.external_id)] = learner
     course_ids = {course.pk for course in courses.values() if course is not None}
     by_pk = {learner.pk: learner for learner in learners.values()}
     enrollments: dict[tuple[int, int], _EnrollmentRow] = {}
-    if by_pk:
+    for some in _lookup_chunks(sorted(by_pk)):
         for pk, learner_id, course_id, *facts in (
             Enrollment.objects.select_for_update()
-            .filter(learner_id__in=list(by_pk), course_id__in=course_ids)
+            .filter(learner_id__in=some, course_id__in=course_ids)
             .order_by("pk")
             .values_list("id", "learner_id", "course_id", *FACT_FIELDS)
         ):
@@ -340,6 +340,13 @@ def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses
     return [
         (row, item if isinstance(item, str) else IngestResult(item[0].pk, *item[1:])) for row, item in staged
     ]
+
+
+def _lookup_chunks(keys: list) -> list[list]:
+    """One IN list per query on PostgreSQL (so rows are locked in one primary-key order); SQLite, which
+    has no row locks, may be built to take only 999 parameters a statement."""
+    size = 900 if connection.vendor == "sqlite" else len(keys) or 1
+    return [keys[start : start + size] for start in range(0, len(keys), size)]
 
 
 def _write_batch(new_learners, changed_learners, email_changes, new_enrollments, changed_enrollments, *, now) -> None:
