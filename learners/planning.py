@@ -13,12 +13,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
 from courses.custom_fields import CustomFieldsError, check_custom_fields
 
 from .ingest import CompletionRecord
-from .text import clean_custom_fields, clean_name, email_key, name_problem
+from .text import check_email, clean_custom_fields, clean_name, email_key, name_problem
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
@@ -146,7 +145,7 @@ def _same(name: str, stored: str, sent: str) -> bool:
 def _deliverable(address: str) -> bool:
     """What the certificate email can be sent to (the same test issuance makes before it holds)."""
     try:
-        validate_email(address)
+        check_email(address)
     except ValidationError:
         return False
     return True

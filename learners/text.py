@@ -150,3 +150,21 @@ def _combining_marks() -> dict[int, None]:
     """Every combining mark, to delete with str.translate (a per-character generator here cost more
     than the rest of an imported row's cleaning; docs/PERFORMANCE.md)."""
     return {code: None for code in range(MARKS_END) if unicodedata.combining(chr(code))}
+
+
+# A strict subset of the addresses Django's EmailValidator accepts: a dot-atom local part of common
+# characters, LDH domain labels, a letters-only top-level domain, ASCII only. It decides the usual
+# address in 3 µs instead of 25 (two checks a row, 50,000 rows a night); anything else still goes
+# through Django's validator, so what is accepted is exactly what it accepts (tested with hypothesis).
+_PLAIN_ADDRESS = re.compile(
+    r"[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", re.I | re.ASCII
+)
+
+
+def check_email(value: str) -> None:
+    """Raise ``ValidationError`` unless Django's ``validate_email`` accepts ``value``."""
+    if len(value) <= 254 and _PLAIN_ADDRESS.fullmatch(value):
+        return
+    from django.core.validators import validate_email
+
+    validate_email(value)

@@ -9,7 +9,6 @@ from datetime import datetime, tzinfo
 from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
 from ..ingest import (
     HAS_NUL,
@@ -24,7 +23,7 @@ from ..ingest import (
     parse_percent,
     status_contradicts_date,
 )
-from ..text import clean_name, email_key, last_first
+from ..text import check_email, clean_name, email_key, last_first
 from .files import FileError, open_export
 from .layouts import LAYOUT_SPECS, LAYOUTS, OUR_FIELDS, Layout, detect_layout, normalise_header
 
@@ -228,7 +227,7 @@ def _record(
         try:
             email = clean_email(get("email"))
             if email:
-                validate_email(email)  # the test issuance makes: what passes here is sent, or held there
+                check_email(email)  # the test issuance makes: what passes here is sent, or held there
         except (RecordError, ValidationError):
             if len(get("email")) > MAX_LENGTHS["email"]:
                 problems.append(f"email longer than {MAX_LENGTHS['email']} characters")

@@ -337,9 +337,7 @@ def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses
         staged.append((row, (enrollment, plan.outcome, plan.queue_issuance, plan.held)))
 
     _write_batch(new_learners, changed_learners, email_changes, new_enrollments, changed_enrollments, now=now)
-    return [
-        (row, item if isinstance(item, str) else IngestResult(item[0].pk, *item[1:])) for row, item in staged
-    ]
+    return [(row, item if isinstance(item, str) else IngestResult(item[0].pk, *item[1:])) for row, item in staged]
 
 
 def _lookup_chunks(keys: list) -> list[list]:

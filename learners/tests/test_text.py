@@ -193,3 +193,49 @@ def test_csv_import_strips_unprintables(course):
     enrollment = Enrollment.objects.select_related("learner").get()
     assert (enrollment.learner.full_name, enrollment.learner.preferred_name) == ("Ada Lovelace", "Ada L.")
     assert (enrollment.cohort, enrollment.custom_fields) == ("Autumn 2026", {"Hours": "24"})
+
+
+_ADDRESS_LIKE = (
+    st.from_regex(r"\A[a-zA-Z0-9_+\-.]{1,20}@[a-zA-Z0-9\-.]{1,30}\.[a-zA-Z0-9\-]{1,8}\Z", fullmatch=True)
+    | st.emails().map(str)
+    | st.text(max_size=40)
+)
+
+
+@given(_ADDRESS_LIKE)
+def test_check_email_accepts_exactly_what_djangos_validator_accepts(value):
+    """The fast path is a subset of Django's rules, and everything else is judged by Django."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from learners.text import check_email
+
+    def verdict(check) -> bool:
+        try:
+            check(value)
+        except ValidationError:
+            return False
+        return True
+
+    assert verdict(check_email) == verdict(validate_email)
+
+
+@pytest.mark.parametrize(
+    "address", ["ada@example.com", "a.b+c@x-y.co.uk", "A_B@EXAMPLE.ORG", "a..b@example.com", "a@-x.com", "a@x.c0m"]
+)
+def test_check_email_examples(address):
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from learners.text import check_email
+
+    try:
+        validate_email(address)
+        expected = True
+    except ValidationError:
+        expected = False
+    try:
+        check_email(address)
+        assert expected
+    except ValidationError:
+        assert not expected
