@@ -17,10 +17,11 @@ from django.views.decorators.http import require_http_methods
 
 from certificates.models import LookupChannel
 from certificates.selectors import PublicCertificate, public_facts, public_version
+from certificates.services.file_checks import CredentialCheck, public_credential_check
 from certificates.services.lookups import lookup_count
 
 from .limits import lookup_limited
-from .uploads import UploadRefused, uploaded_pdf, version_of_file
+from .uploads import UploadRefused, uploaded_file, version_of_file
 
 NOT_FOUND = {"error": "not_found", "message": "No certificate has this ID."}
 
@@ -97,10 +98,28 @@ def verify_file(request: HttpRequest) -> HttpResponse:
     if request.method == "OPTIONS":
         return _preflight("POST, OPTIONS")
     try:
-        version = version_of_file(uploaded_pdf(request))
+        upload = uploaded_file(request)
     except UploadRefused as refused:
         return _json(request, {"error": refused.error, "message": refused.message}, status=refused.status)
+    if upload.credential is not None:
+        check = public_credential_check(document=upload.credential)
+        if check.certificate_id is not None:
+            lookup_count(check.certificate_id, LookupChannel.FILE)
+        return _json(request, credential_json(check))
+    version = version_of_file(upload.pdf)
     if version is None:
-        return _json(request, {"match": False, "certificate": None})
+        return _json(request, {"kind": "pdf", "match": False, "certificate": None})
     lookup_count(version.certificate_id, LookupChannel.FILE)
-    return _json(request, {"match": True, "certificate": facts_json(public_facts(version))})
+    return _json(request, {"kind": "pdf", "match": True, "certificate": facts_json(public_facts(version))})
+
+
+def credential_json(check: CredentialCheck) -> dict:
+    """A checked credential: ``state`` is the credential's (never valid when a list could not be read)."""
+    return {
+        "kind": "credential",
+        "proof_verified": check.proof_verified,
+        "state": check.state,
+        "state_label": check.state_label,
+        "reasons": list(check.reasons),
+        "certificate": facts_json(check.facts) if check.facts is not None else None,
+    }

@@ -1,4 +1,5 @@
-"""The file check: is this PDF byte for byte one we issued? Shared by the page and the API.
+"""The file check: is this PDF byte for byte one we issued, or is this Open Badge credential (JSON)
+one we signed, and what is its status? Shared by the page and the API.
 
 Nothing uploaded is kept: the body is refused by its declared length before it is read, the file is
 read into memory only (never a temporary file), hashed and dropped; neither it nor its hash is logged.
@@ -7,6 +8,7 @@ read into memory only (never a temporary file), hashed and dropped; neither it n
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,6 +19,14 @@ from certificates.models import CertificateVersion
 from certificates.selectors import public_version_by_pdf_sha256
 
 PDF_TYPES = {"application/pdf", "application/x-pdf", "application/octet-stream", ""}
+#: A credential is taken by its type, and only with a .json name: a browser that does not know the type
+#: sends ``application/octet-stream`` or nothing, and then the name alone says what was meant.
+JSON_TYPES = {"application/json", "application/ld+json", "application/vc+ld+json"}
+JSON_NAMES = (".json", ".jsonld")
+NOT_SUPPORTED = (
+    "This file is not a PDF or an Open Badge credential (JSON). Upload the certificate's PDF or its credential."
+)
+NOT_JSON = "This file is named as a credential but is not one (it is not a JSON object)."
 _MULTIPART_OVERHEAD = 16 * 1024  # boundaries and part headers around the file
 
 
@@ -39,21 +49,40 @@ def _too_large() -> UploadRefused:
     return UploadRefused(413, "too_large", f"The file is larger than {limit} MB: our certificates are far smaller.")
 
 
-def uploaded_pdf(request: HttpRequest) -> bytes:
-    """The bytes of the PDF in the request's ``file`` field, or UploadRefused saying why not."""
+@dataclass(frozen=True)
+class Upload:
+    pdf: bytes | None = None
+    credential: dict | None = None
+
+
+def uploaded_file(request: HttpRequest) -> Upload:
+    """The PDF or the credential in the request's ``file`` field, or UploadRefused saying why not."""
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > settings.VERIFY_UPLOAD_MAX_BYTES + _MULTIPART_OVERHEAD:
         raise _too_large()
     request.upload_handlers = [_InMemory(request)]
     upload = request.FILES.get("file")
     if upload is None:
-        raise UploadRefused(400, "no_file", "Choose the PDF file to check.")
+        raise UploadRefused(400, "no_file", "Choose the PDF or credential file to check.")
     if upload.size > settings.VERIFY_UPLOAD_MAX_BYTES:
         raise _too_large()
     data = upload.read()
-    if upload.content_type not in PDF_TYPES or not data.startswith(b"%PDF-"):
-        raise UploadRefused(415, "not_pdf", "This file is not a PDF. Upload the certificate's PDF file.")
-    return data
+    if upload.content_type in PDF_TYPES and data.startswith(b"%PDF-"):
+        return Upload(pdf=data)
+    named_json = (upload.name or "").lower().endswith(JSON_NAMES)
+    if named_json and (upload.content_type in JSON_TYPES or upload.content_type in ("", "application/octet-stream")):
+        return Upload(credential=_json_object(data))
+    raise UploadRefused(415, "not_pdf", NOT_SUPPORTED)
+
+
+def _json_object(data: bytes) -> dict:
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError) as exc:  # RecursionError: a file nested thousands deep
+        raise UploadRefused(415, "not_json", NOT_JSON) from exc
+    if not isinstance(document, dict):
+        raise UploadRefused(415, "not_json", NOT_JSON)
+    return document
 
 
 def version_of_file(data: bytes) -> CertificateVersion | None:

@@ -22,10 +22,11 @@ from certificates.emails import linkedin_add_to_profile_target, linkedin_share_t
 from certificates.models import CertificateVersion, LookupChannel
 from certificates.selectors import PublicCertificate, public_facts, public_version
 from certificates.services import rendering
+from certificates.services.file_checks import public_credential_check
 from certificates.services.lookups import lookup_count
 
 from .limits import ASSETS, lookup_limited
-from .uploads import UploadRefused, uploaded_pdf, version_of_file
+from .uploads import UploadRefused, uploaded_file, version_of_file
 
 NOT_FOUND_TEMPLATE = "verification/not_found.html"
 
@@ -143,13 +144,20 @@ def linkedin(request: HttpRequest, code: str, action: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @lookup_limited()
 def file_check(request: HttpRequest) -> HttpResponse:
-    """An employer uploads the PDF a candidate sent: is it byte for byte one we issued?"""
+    """An employer uploads the PDF or the Open Badge credential a candidate sent: is it one we issued,
+    and what is its status?"""
     if request.method != "POST":
         return _file_check_page(request)
     try:
-        version = version_of_file(uploaded_pdf(request))
+        upload = uploaded_file(request)
     except UploadRefused as refused:
         return _file_check_page(request, refused.status, problem=refused.message)
+    if upload.credential is not None:
+        check = public_credential_check(document=upload.credential)
+        if check.certificate_id is not None:
+            lookup_count(check.certificate_id, LookupChannel.FILE)
+        return _file_check_page(request, check=check, facts=check.facts)
+    version = version_of_file(upload.pdf)
     if version is None:
         return _file_check_page(request, unknown=True)
     lookup_count(version.certificate_id, LookupChannel.FILE)

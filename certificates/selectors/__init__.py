@@ -22,6 +22,7 @@ from .public import (
     public_certificate,
     public_facts,
     public_version,
+    public_version_by_credential_id,
     public_version_by_pdf_sha256,
 )
 from .records import (
@@ -68,6 +69,7 @@ __all__ = [
     "public_certificate",
     "public_facts",
     "public_version",
+    "public_version_by_credential_id",
     "public_version_by_pdf_sha256",
     "resend_refusal",
     "search_by_learner",

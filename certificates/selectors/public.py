@@ -8,6 +8,7 @@ holder asked to be erased) is never in the facts, whichever version is asked for
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -186,3 +187,16 @@ def public_version_by_pdf_sha256(sha256: str) -> CertificateVersion | None:
         return None
     found = list(_public_versions().filter(pdf_sha256=sha256.lower()).order_by()[:1])
     return found[0] if found else None
+
+
+_CREDENTIAL_ID = re.compile(r"^/verify/(?P<code>[^/]+)/v(?P<number>\d{1,6})/credential\.json$")
+
+
+def public_version_by_credential_id(credential_id: object) -> CertificateVersion | None:
+    """The version a credential we signed names by its ``id`` (our address serving it): one query.
+    Only meaningful once its proof verified: anyone can write any id in a JSON file."""
+    site = settings.SITE_URL
+    if not isinstance(credential_id, str) or not credential_id.startswith(site + "/"):
+        return None
+    match = _CREDENTIAL_ID.match(credential_id.removeprefix(site))
+    return public_version(match["code"], int(match["number"])) if match else None

@@ -3,6 +3,7 @@ keys and the status lists (docs/CREDENTIALS.md). The pure parts are ``certificat
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from courses.models import IssuanceRule, Organisation
 
 from ..credentials import badge, checking, keys, proof, status
 from ..models import Certificate, CertificateVersion, Credential, StatusList, VersionCredential
+
+logger = logging.getLogger(__name__)
 
 #: A list takes new entries until half full: a random free index is then found in a try or two,
 #: and a set bit still hides among at least 65,536 others.
@@ -226,9 +229,16 @@ def _local_status_list(url: str) -> dict | None:
     match = _STATUS_PATH.match(url.removeprefix(site))
     if match is None:
         return None
-    return status_list_credential(
-        organisation_slug=match["slug"], number=int(match["number"]), purpose=match["purpose"]
-    )
+    try:
+        with transaction.atomic():  # a savepoint: a failed read leaves the caller's transaction usable
+            return status_list_credential(
+                organisation_slug=match["slug"], number=int(match["number"]), purpose=match["purpose"]
+            )
+    except Exception:
+        # A list we cannot read (its row, the database, the signing key) must read as "status could not
+        # be checked", never as a clear bit. Nothing of the checked document is logged.
+        logger.exception("a status list could not be read for a credential check")
+        return None
 
 
 def credential_check(

@@ -7,13 +7,15 @@ import hashlib
 import io
 import json
 import urllib.request
+from dataclasses import dataclass
 from urllib.error import URLError
 
 from .. import signing
 from ..credentials import keys
 from ..credentials.checking import Outcome, Verdict
 from ..models import Credential
-from ..selectors import public_version_by_pdf_sha256
+from ..selectors import PublicCertificate, public_facts, public_version_by_credential_id, public_version_by_pdf_sha256
+from ..selectors.public import STATES
 from .credentials import credential_check
 
 FETCH_TIMEOUT = 10
@@ -102,3 +104,71 @@ def _pdf_check(data: bytes) -> Verdict:
     if not version.is_current:
         verdict.found(Outcome.SUPERSEDED, "a newer version of it has been issued (this one is superseded)")
     return verdict
+
+
+#: What a checked credential is, with its words: the public states, and three a credential may be in
+#: beside them. ``status_unknown`` is never shown as valid: a list that could not be read proves nothing.
+CREDENTIAL_STATES = {
+    "invalid": "Not genuine",
+    **STATES,
+    "not_yet_valid": "Not yet valid",
+    "status_unknown": "Status could not be checked",
+}
+
+_OUTCOME_STATES = {
+    Outcome.INVALID: "invalid",
+    Outcome.REVOKED: "revoked",
+    Outcome.SUSPENDED: "suspended",
+    Outcome.EXPIRED: "expired",
+    Outcome.NOT_YET_VALID: "not_yet_valid",
+    Outcome.STATUS_UNKNOWN: "status_unknown",
+    Outcome.SUPERSEDED: "superseded",
+    Outcome.VALID: "valid",
+}
+
+
+#: Worst first: a checked credential of ours is the worse of what it proves and what our records say
+#: (an expiry set after it was signed is ours to state); a definite "no" beats "could not be checked".
+_PRECEDENCE = [
+    *("invalid", "withdrawn", "revoked", "suspended", "expired", "not_yet_valid"),
+    *("status_unknown", "superseded", "valid"),
+]
+
+
+@dataclass(frozen=True)
+class CredentialCheck:
+    """The public answer on an uploaded credential: what its proof, dates and lists say, and which of
+    our certificates it is (only when its proof is ours: anyone can write any id in a file)."""
+
+    state: str  # a key of CREDENTIAL_STATES
+    reasons: tuple[str, ...]
+    facts: PublicCertificate | None = None
+    certificate_id: int | None = None  # to count the lookup; never shown
+
+    @property
+    def state_label(self) -> str:
+        return CREDENTIAL_STATES[self.state]
+
+    @property
+    def proof_verified(self) -> bool:
+        return self.state != "invalid"
+
+
+def public_credential_check(*, document: dict) -> CredentialCheck:
+    """Check a credential someone uploaded against our keys and our status lists (nothing is fetched)."""
+    verdict = credential_check(document=document)
+    state = _OUTCOME_STATES[verdict.outcome]
+    if state == "invalid":
+        return CredentialCheck(state, tuple(verdict.reasons))
+    version = public_version_by_credential_id(document.get("id"))
+    if version is None:
+        return CredentialCheck(state, (*verdict.reasons, "our records have no certificate at the address it names"))
+    facts = public_facts(version)
+    reasons = [
+        *verdict.reasons,
+        f"our records: certificate {facts.code} version {facts.version}, {facts.state_label.lower()}",
+    ]
+    state = min(state, facts.state, key=_PRECEDENCE.index)
+    if state == "revoked" and facts.is_withdrawn:
+        state = "withdrawn"  # its revocation bit is set because the holder's data was erased
+    return CredentialCheck(state, reasons, facts, version.certificate_id)

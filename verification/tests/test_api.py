@@ -3,13 +3,14 @@ did not write): status, headers and body must be what the document promises a re
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from certificates.models import Certificate
+from certificates.models import Certificate, VersionCredential
 
 from .states import STATES, certificate_in_state
 
@@ -140,7 +141,7 @@ def test_a_file_changed_by_one_byte_is_no_match(client, run_on_commit, conformin
     data = bytearray(_pdf(certificate))
     data[len(data) // 2] ^= 0x01
     answer = conforming(client.post("/api/verify/file", _upload(bytes(data)))).json()
-    assert answer == {"match": False, "certificate": None}
+    assert answer == {"kind": "pdf", "match": False, "certificate": None}
 
 
 @pytest.mark.parametrize(
@@ -149,8 +150,9 @@ def test_a_file_changed_by_one_byte_is_no_match(client, run_on_commit, conformin
         (_upload(b"GIF89a not a pdf", "photo.gif", "image/gif"), 415, "not_pdf"),
         (_upload(b"just text, named as a pdf", "certificate.pdf"), 415, "not_pdf"),
         ({}, 400, "no_file"),
+        (_upload(b"{not json", "credential.json", "application/json"), 415, "not_json"),
     ],
-    ids=["an image", "text named .pdf", "no file"],
+    ids=["an image", "text named .pdf", "no file", "broken JSON named .json"],
 )
 def test_a_file_that_is_not_a_pdf_is_refused_as_documented(client, db, conforming, upload, status, error):
     answer = conforming(client.post("/api/verify/file", upload))
@@ -172,3 +174,37 @@ def test_too_many_lookups_get_429_with_retry_after_as_documented(client, run_on_
     assert refused.status_code == 429 and refused.json()["error"] == "rate_limited"
     assert 1 <= int(refused["Retry-After"]) <= 60
     assert conforming(client.post("/api/verify/file", _upload(_pdf(certificate)))).status_code == 429
+
+
+def _credential_upload(certificate: Certificate, number: int | None = None, **changes) -> dict:
+    version = certificate.versions.get(number=number) if number else certificate.current_version
+    document = {**VersionCredential.objects.get(version=version).document, **changes}
+    return _upload(json.dumps(document).encode(), "credential.json", "application/vc+ld+json")
+
+
+@pytest.mark.parametrize("state", [state for state in STATES if state != "withdrawn"])
+def test_a_credential_answers_as_the_document_says(client, run_on_commit, conforming, state):
+    certificate, _ = certificate_in_state(state, run_on_commit)
+    upload = _credential_upload(certificate, 1 if state == "superseded" else None)
+    answer = conforming(client.post("/api/verify/file", upload)).json()
+    assert (answer["kind"], answer["proof_verified"], answer["state"]) == ("credential", True, state)
+    assert answer["certificate"]["code"] == certificate.display_code
+
+
+def test_a_tampered_credential_answers_as_the_document_says(client, run_on_commit, conforming):
+    certificate, _ = certificate_in_state("valid", run_on_commit)
+    answer = conforming(
+        client.post("/api/verify/file", _credential_upload(certificate, validFrom="2020-01-01T00:00:00Z"))
+    )
+    assert answer.json()["proof_verified"] is False and answer.json()["certificate"] is None
+
+
+def test_a_credential_whose_status_cannot_be_read_answers_as_the_document_says(
+    client, run_on_commit, conforming, monkeypatch
+):
+    from certificates.services import credentials
+
+    certificate, _ = certificate_in_state("valid", run_on_commit)
+    monkeypatch.setattr(credentials, "status_list_credential", lambda **kwargs: 1 / 0)
+    answer = conforming(client.post("/api/verify/file", _credential_upload(certificate))).json()
+    assert answer["state"] == "status_unknown" and answer["proof_verified"] is True

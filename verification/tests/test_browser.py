@@ -7,6 +7,7 @@ Screenshots go to var/test-artifacts/verify-<page>-<width>.png for a person to l
 """
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -30,6 +31,13 @@ def page(browser) -> Iterator:
         context.close()
 
 
+def off_the_loop(make, *args):
+    """Make test data on another thread: Playwright's event loop runs on this one, and the PDF signer
+    (pyHanko) starts one of its own, which asyncio refuses inside a running loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(make, *args).result()
+
+
 def open_at(page, url: str, width: int, *, status: int = 200) -> None:
     page.set_viewport_size({"width": width, "height": WIDTHS[width]})
     response = page.goto(url)
@@ -47,7 +55,7 @@ def state_shown(page) -> str:
 
 @pytest.mark.parametrize("state", STATES)
 def test_each_state_is_one_word_and_an_icon_that_fits_and_passes_axe(page, live_server, run_on_commit, state):
-    _, path = certificate_in_state(state, run_on_commit)
+    _, path = off_the_loop(certificate_in_state, state, run_on_commit)
     for width in WIDTHS:
         open_at(page, f"{live_server.url}{path}", width)
         assert state_shown(page) == state.capitalize()
@@ -73,7 +81,7 @@ def test_not_found_lookup_and_file_check_pages_fit_and_pass_axe(page, live_serve
 
 
 def test_an_employer_types_a_code_loosely_then_uploads_the_pdf_and_both_find_it(page, live_server, run_on_commit):
-    certificate = scored_certificate(run_on_commit)
+    certificate = off_the_loop(scored_certificate, run_on_commit)
     code = certificate.display_code
     page.goto(f"{live_server.url}/verify/")
     page.get_by_label("Certificate ID").fill(code.lower().replace("-", " "))
@@ -82,7 +90,7 @@ def test_an_employer_types_a_code_loosely_then_uploads_the_pdf_and_both_find_it(
     assert state_shown(page) == "Valid"
     assert page.get_by_role("heading", name="Siobhán O'Brien").is_visible()
 
-    page.get_by_role("link", name="Check a PDF file").click()
+    page.get_by_role("link", name="Check a file").click()
     page.get_by_label("Certificate PDF").set_input_files(
         {"name": "certificate.pdf", "mimeType": "application/pdf", "buffer": certificate.current_version.pdf.read()}
     )
@@ -90,3 +98,36 @@ def test_an_employer_types_a_code_loosely_then_uploads_the_pdf_and_both_find_it(
     page.get_by_text("This file is exactly the PDF we issued as version 1").wait_for()
     assert state_shown(page) == "Valid"
     check_layout(page, 375, "verify-file-matched")
+
+
+@pytest.mark.parametrize("outcome", ["status_unknown", "tampered", "valid"])
+def test_an_uploaded_credential_shows_its_outcome_in_words_and_an_icon_and_passes_axe(
+    page, live_server, run_on_commit, monkeypatch, outcome
+):
+    import json
+
+    from django.db import DatabaseError
+
+    from certificates.models import VersionCredential
+    from certificates.services import credentials
+
+    certificate = off_the_loop(scored_certificate, run_on_commit)
+    document = VersionCredential.objects.get(version=certificate.current_version).document
+    if outcome == "tampered":
+        document["credentialSubject"]["name"] = "Someone Else"
+    if outcome == "status_unknown":
+
+        def unreadable(**kwargs):
+            raise DatabaseError("status list row unreadable")
+
+        monkeypatch.setattr(credentials, "status_list_credential", unreadable)
+    expected = {"status_unknown": "Status could not be checked", "tampered": "Not genuine", "valid": "Valid"}
+    for width in WIDTHS:
+        open_at(page, f"{live_server.url}/verify/file/", width)
+        page.get_by_label("Certificate PDF or credential JSON").set_input_files(
+            {"name": "credential.json", "mimeType": "application/json", "buffer": json.dumps(document).encode()}
+        )
+        page.get_by_role("button", name="Check the file").click()
+        page.get_by_role("link", name="Check another file").wait_for()
+        assert state_shown(page) == expected[outcome]
+        check_layout(page, width, f"verify-credential-{outcome}")

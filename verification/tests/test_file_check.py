@@ -92,7 +92,7 @@ def test_nothing_uploaded_is_kept_or_logged(client, run_on_commit, settings, mon
 
 def test_the_page_shows_the_form_again_after_an_answer(client, db):
     page = client.get("/verify/file/").content.decode()
-    assert 'enctype="multipart/form-data"' in page and 'accept="application/pdf,.pdf"' in page
+    assert 'enctype="multipart/form-data"' in page and 'accept="application/pdf,.pdf,' in page
 
 
 def test_too_many_lookups_get_a_page_saying_when_to_try_again(client, run_on_commit, settings):
