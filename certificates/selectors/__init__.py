@@ -5,7 +5,7 @@
 - ``public``: what the public verify page, API and file check may show
 """
 
-from .credentials import version_credential_document
+from .credentials import version_credential_document, versions_without_credential
 from .desk import (
     CertificateWork,
     LearnerWork,
@@ -46,6 +46,7 @@ from .records import (
 
 __all__ = [
     "version_credential_document",
+    "versions_without_credential",
     "CertificateWork",
     "Dashboard",
     "DashboardEntry",

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from courses.models import IssuanceRule, Organisation
 
 from ..credentials import badge, checking, keys, proof, status
 from ..models import Certificate, CertificateVersion, Credential, StatusList, VersionCredential
+from ..selectors.credentials import versions_without_credential
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +169,45 @@ def credential_sign(*, version_id: int) -> VersionCredential:
         document=document, key_id=key.id, signed_at=now
     )
     return VersionCredential.objects.select_related("status_list").get(pk=entry.pk)
+
+
+BACKFILL_BATCH = 200
+
+
+@dataclass
+class BackfillSummary:
+    found: int = 0
+    signed: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)  # (version id, why)
+
+
+def credentials_backfill(
+    *, course_slug: str | None = None, dry_run: bool = False, batch_size: int = BACKFILL_BATCH
+) -> Iterator[BackfillSummary]:
+    """Sign a credential for every current rendered version without one, a batch at a time; yields
+    the running summary after each batch. Safe to run twice: a signed version is never found again."""
+    summary = BackfillSummary()
+    after = 0
+    while True:
+        # Keyset pages by id: a version signed in the meantime (by a render) simply drops out.
+        batch = list(
+            versions_without_credential(course_slug=course_slug)
+            .filter(pk__gt=after)
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not batch:
+            return
+        after = batch[-1]
+        summary.found += len(batch)
+        for version_id in batch if not dry_run else ():
+            try:
+                credential_sign(version_id=version_id)
+            except Exception as exc:  # one bad version must not stop the others; each is reported
+                logger.exception("signing the credential of version %s failed", version_id)
+                summary.failed.append((version_id, str(exc) or type(exc).__name__))
+            else:
+                summary.signed += 1
+        yield summary
 
 
 def _set_bits(status_list: StatusList, purpose: str) -> list[int]:
