@@ -27,6 +27,10 @@ NOT_SUPPORTED = (
     "This file is not a PDF or an Open Badge credential (JSON). Upload the certificate's PDF or its credential."
 )
 NOT_JSON = "This file is named as a credential but is not one (it is not a JSON object)."
+TOO_COMPLEX = (
+    "This credential is larger or more complex than any we issue ({kb} KB and {objects} objects at most, "
+    "no blank node identifiers): it cannot be one of ours."
+)
 _MULTIPART_OVERHEAD = 16 * 1024  # boundaries and part headers around the file
 
 
@@ -76,13 +80,41 @@ def uploaded_file(request: HttpRequest) -> Upload:
 
 
 def _json_object(data: bytes) -> dict:
+    if len(data) > settings.VERIFY_CREDENTIAL_MAX_BYTES:
+        raise _too_complex()
     try:
         document = json.loads(data)
     except (ValueError, RecursionError) as exc:  # RecursionError: a file nested thousands deep
         raise UploadRefused(415, "not_json", NOT_JSON) from exc
     if not isinstance(document, dict):
         raise UploadRefused(415, "not_json", NOT_JSON)
+    if not _plain_enough(document, settings.VERIFY_CREDENTIAL_MAX_OBJECTS):
+        raise _too_complex()
     return document
+
+
+def _too_complex() -> UploadRefused:
+    kb, objects = settings.VERIFY_CREDENTIAL_MAX_BYTES // 1024, settings.VERIFY_CREDENTIAL_MAX_OBJECTS
+    return UploadRefused(413, "too_complex", TOO_COMPLEX.format(kb=kb, objects=objects))
+
+
+def _plain_enough(document: dict, max_objects: int) -> bool:
+    """At most ``max_objects`` objects and no ``_:`` blank node identifiers: a tree of few nodes,
+    which canonicalisation (RDFC-1.0) hashes quickly. Named blank nodes are how a document makes the
+    cyclic graphs whose canonical form takes exponential time; ours never name one."""
+    objects, pending = 0, [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            objects += 1
+            if objects > max_objects:
+                return False
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str) and value.startswith("_:"):
+            return False
+    return True
 
 
 def version_of_file(data: bytes) -> CertificateVersion | None:

@@ -263,6 +263,11 @@ LOOKUP_COUNT_FLUSH_SECONDS = env.int("LOOKUP_COUNT_FLUSH_SECONDS", default=10)
 VERIFY_LOOKUPS_PER_IP = env("VERIFY_LOOKUPS_PER_IP", default="120/m")
 #: The file check refuses larger uploads, in bytes; our PDFs are under 100 KB.
 VERIFY_UPLOAD_MAX_BYTES = env.int("VERIFY_UPLOAD_MAX_BYTES", default=2 * 1024 * 1024)
+#: An uploaded credential is refused beyond these (ours: about 3 KB and 11 objects). Its proof is checked
+#: by canonicalising it, which grows faster than its size (222 KB of blank nodes took 9 s): without a
+#: tighter cap than a PDF's, one upload could hold a worker for minutes.
+VERIFY_CREDENTIAL_MAX_BYTES = env.int("VERIFY_CREDENTIAL_MAX_BYTES", default=64 * 1024)
+VERIFY_CREDENTIAL_MAX_OBJECTS = env.int("VERIFY_CREDENTIAL_MAX_OBJECTS", default=100)
 
 # --- Email delivery -----------------------------------------------------------------------------
 #: Tries per email before it is marked failed (transient errors only; refusals fail at once).

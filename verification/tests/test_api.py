@@ -151,8 +151,9 @@ def test_a_file_changed_by_one_byte_is_no_match(client, run_on_commit, conformin
         (_upload(b"just text, named as a pdf", "certificate.pdf"), 415, "not_pdf"),
         ({}, 400, "no_file"),
         (_upload(b"{not json", "credential.json", "application/json"), 415, "not_json"),
+        (_upload(b'{"a": ' * 120 + b"1" + b"}" * 120, "credential.json", "application/json"), 413, "too_complex"),
     ],
-    ids=["an image", "text named .pdf", "no file", "broken JSON named .json"],
+    ids=["an image", "text named .pdf", "no file", "broken JSON named .json", "too complex a credential"],
 )
 def test_a_file_that_is_not_a_pdf_is_refused_as_documented(client, db, conforming, upload, status, error):
     answer = conforming(client.post("/api/verify/file", upload))

@@ -121,7 +121,7 @@ def test_each_credential_type_is_accepted_with_a_json_name(client, run_on_commit
         (b'{"type": ["VerifiableCredential"]}', "credential.json", "text/html", "not_pdf"),
         (b"not json at all", "credential.json", "application/json", "not_json"),
         (b"[1, 2, 3]", "credential.json", "application/json", "not_json"),
-        (b"[" * 100_000, "credential.json", "application/json", "not_json"),
+        (b"[" * 50_000, "credential.json", "application/json", "not_json"),
     ],
     ids=["not named .json", "another type", "not JSON", "not an object", "nested too deep"],
 )
@@ -155,3 +155,24 @@ def test_nothing_of_an_uploaded_credential_is_logged(client, run_on_commit, capl
         assert client.post("/api/verify/file", _upload(document)).status_code == 200
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert document["credentialSubject"]["identifier"][0]["salt"] not in logged and "credential.json" not in logged
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"type": ["VerifiableCredential"], "evidence": [{"name": "e"} for _ in range(200)]},
+        {"type": ["VerifiableCredential"], "description": "x" * (70 * 1024)},
+        {"type": ["VerifiableCredential"], "credentialSubject": {"id": "_:b0", "knows": {"id": "_:b0"}}},
+    ],
+    ids=["too many objects", "too large", "a named blank node"],
+)
+def test_a_credential_too_costly_to_canonicalise_is_refused_before_it_is_checked(client, db, monkeypatch, document):
+    from certificates.credentials import proof
+
+    def no_canonicalising(*args, **kwargs):
+        raise AssertionError("the refused upload was canonicalised")
+
+    monkeypatch.setattr(proof, "canonicalize", no_canonicalising)
+    answer = client.post("/api/verify/file", _upload(document))
+    assert answer.status_code == 413 and answer.json()["error"] == "too_complex"
+    assert "more complex than any we issue" in answer.json()["message"]
