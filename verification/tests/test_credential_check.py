@@ -176,3 +176,22 @@ def test_a_credential_too_costly_to_canonicalise_is_refused_before_it_is_checked
     answer = client.post("/api/verify/file", _upload(document))
     assert answer.status_code == 413 and answer.json()["error"] == "too_complex"
     assert "more complex than any we issue" in answer.json()["message"]
+
+
+def test_a_status_read_failing_in_the_database_leaves_the_answer_and_the_request_whole(
+    client, run_on_commit, monkeypatch
+):
+    """A real failed statement (on PostgreSQL it aborts the transaction): the counting and the facts
+    that follow it must still work, so the failure is contained in a savepoint."""
+    from django.db import connection
+
+    certificate, _ = certificate_in_state("valid", run_on_commit)
+
+    def broken_read(status_list, purpose):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT bit FROM no_such_status_table")
+
+    monkeypatch.setattr(credential_services, "_set_bits", broken_read)
+    answer = client.post("/api/verify/file", _upload(_credential(certificate))).json()
+    assert answer["state"] == "status_unknown" and answer["certificate"]["code"] == certificate.display_code
+    assert Certificate.objects.filter(pk=certificate.pk).exists()  # the connection is still usable
