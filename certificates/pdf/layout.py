@@ -1,0 +1,177 @@
+"""One page: the family's frame and emblem, a header pinned to the top, a footer of signature, date
+and verification pinned to the bottom, and the body (name, course, details) spread between them so
+the page has no empty band whatever the name's length or the paper."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from reportlab.lib.colors import HexColor
+from reportlab.pdfgen.canvas import Canvas
+
+from .. import fonts, text
+from . import marks, ornaments
+from .content import SAMPLE_QR, CertificateContent, Design
+from .families import Family, details
+from .typeset import Block, block, fit, label
+
+LOGO_TOP = (170, 46)  # the largest a logo centred above the organisation is drawn, in points
+LOGO_CORNER = (140, 60)  # ... and in the top left corner, beside an emblem
+SIGNATURE = (170, 44)
+EMBLEM_RADIUS = 36
+QR_SIZE = 74
+NAME_LARGEST, NAME_ONE_LINE_LEAST, NAME_WRAPPED, NAME_LEAST = 46, 24, 28, 16
+
+
+@dataclass(frozen=True, slots=True)
+class _Spaced:
+    block: Block
+    gap_before: float  # the least space above it
+    weight: float  # its share of the space left over
+    colour: str  # "ink", "muted" or "accent"
+    rule_after: bool = False
+
+
+def draw_page(canvas: Canvas, content: CertificateContent, design: Design, family: Family, issued: str) -> None:
+    width, height = design.page()
+    palette = ornaments.Palette.of(design.accent, design.secondary, design.ink, design.muted)
+    serif, sans = fonts.serif(design.locale), fonts.sans(design.locale)
+    box = ornaments.FRAMES[family.frame](canvas, width, height, palette)
+    header_bottom, emblem_bottom = _header(canvas, content, design, family, box, palette, serif, sans)
+    footer_top = _footer(canvas, content, design, box, palette, sans, issued)
+    _body(canvas, content, family, box, palette, serif, sans, top=min(header_bottom, emblem_bottom), bottom=footer_top)
+
+
+def _header(canvas, content, design, family, box, palette, serif, sans) -> tuple[float, float]:
+    """Logo, organisation and heading; returns the bottom of the header and of the emblem."""
+    top = box.top
+    corner = 0.0  # width kept clear at each side for the logo and the emblem
+    emblem_bottom = box.top
+    if family.emblem:
+        corner = LOGO_CORNER[0] + 8
+        x, y = box.right - EMBLEM_RADIUS - 16, box.top - EMBLEM_RADIUS - 2
+        emblem = ornaments.EMBLEMS[family.emblem]
+        emblem_bottom = emblem(canvas, x=x, y=y, r=EMBLEM_RADIUS, palette=palette, score=content.score, sans=sans)
+        if design.logo:
+            w, h = marks.image_size(design.logo, max_w=LOGO_CORNER[0], max_h=LOGO_CORNER[1])
+            marks.draw_image(
+                canvas, design.logo, centre=box.left + w / 2, bottom=box.top - h, max_w=w + 0.01, max_h=h + 0.01
+            )
+            top -= 6
+    elif design.logo:
+        w, h = marks.image_size(design.logo, max_w=LOGO_TOP[0], max_h=LOGO_TOP[1])
+        marks.draw_image(canvas, design.logo, centre=box.centre, bottom=top - h, max_w=w + 0.01, max_h=h + 0.01)
+        top -= h + 10
+    inner = box.width - 2 * corner
+    canvas.setFillColor(palette.muted)
+    top = block(content.organisation_name, sans, width=inner, size=13).draw(canvas, centre=box.centre, top=top)
+    canvas.setFillColor(palette.accent)
+    face = serif if family.heading_face == "serif" else sans
+    heading = block(family.heading, face, width=inner, size=family.heading_size, min_size=16)
+    top = heading.draw(canvas, centre=box.centre, top=top - 6)
+    return top, emblem_bottom
+
+
+def _name(value: str, serif: text.FontSet, width: float) -> Block:
+    """One line as large as fits; a long name goes onto two lines rather than print small on one."""
+    fitted = partial(fit, value, serif, width=width, max_size=NAME_LARGEST, wrapped_max=NAME_WRAPPED)
+    size, lines = fitted(min_size=NAME_ONE_LINE_LEAST)
+    if "…" in value or not any("…" in run.text for line in lines for run in line.runs):
+        return Block(tuple(lines), size)
+    size, lines = fitted(min_size=NAME_LEAST)  # too long for two lines at that size either: smaller
+    return Block(tuple(lines), size)
+
+
+def _body(canvas, content, family, box, palette, serif, sans, *, top: float, bottom: float) -> None:
+    inner = box.width - 40
+    course = block(content.course_title, sans, width=inner, size=22, min_size=12, max_lines=2, wrapped_max=18)
+    items = [
+        _Spaced(block("This certifies that", sans, width=inner, size=13), 0, 3, "muted"),
+        _Spaced(_name(content.holder_name, serif, box.width - 16), 6, 2, "ink", rule_after=True),
+        _Spaced(block(family.phrase, sans, width=inner, size=13), 12, 1.5, "muted"),
+        _Spaced(course, 4, 0.6, "ink"),
+    ]
+    extra = details(content)[: 3 if len(course.lines) == 1 else 2]  # lines left above the footer
+    for index, line in enumerate(extra):
+        prominent = index == 0 and family.score_prominent and content.score is not None
+        items.append(
+            _Spaced(
+                block(line, sans, width=inner, size=14 if prominent else 11),
+                8 if index == 0 else 3,
+                1.2 if index == 0 else 0.3,
+                "accent" if prominent else "muted",
+            )
+        )
+    rule_space = 12  # under the name's descenders, then the rule
+    used = sum(item.block.height + item.gap_before for item in items) + rule_space
+    while used > top - bottom and len(items) > 4:  # never past the footer: the last detail goes first
+        dropped = items.pop()
+        used -= dropped.block.height + dropped.gap_before
+    edge_weight = 3
+    spare = max(0.0, top - bottom - used)
+    unit = spare / (sum(item.weight for item in items) + edge_weight)
+    y = top
+    colours = {"ink": palette.ink, "muted": palette.muted, "accent": palette.accent}
+    for item in items:
+        y -= item.gap_before + item.weight * unit
+        canvas.setFillColor(colours[item.colour])
+        y = item.block.draw(canvas, centre=box.centre, top=y)
+        if item.rule_after:
+            y -= rule_space
+            half = min(box.width * 0.36, max(150, item.block.width() / 2 + 30))
+            ornaments.draw_rule(canvas, family.rule, centre=box.centre, y=y + 4, half=half, palette=palette)
+
+
+def _footer(canvas, content, design, box, palette, sans, issued: str) -> float:
+    """Signature (left), date (centre), ID and QR code (right), the verify line under them; returns the top."""
+    base = box.bottom + 38  # the baseline of the instructor's name and the date
+    top = base + 20
+    column = 210
+    signature_centre = box.left + 20 + column / 2
+    if content.instructor_name:
+        if design.signature:
+            top = max(
+                top,
+                marks.draw_image(
+                    canvas,
+                    design.signature,
+                    centre=signature_centre,
+                    bottom=base + 18,
+                    max_w=SIGNATURE[0],
+                    max_h=SIGNATURE[1],
+                ),
+            )
+        canvas.setStrokeColor(palette.muted)
+        canvas.setLineWidth(0.7)
+        canvas.line(signature_centre - column / 2, base + 16, signature_centre + column / 2, base + 16)
+        canvas.setFillColor(palette.ink)
+        small = partial(label, canvas, font_set=sans, centre=signature_centre, width=column)
+        small(content.instructor_name, y=base, size=12)
+        if content.instructor_title:
+            canvas.setFillColor(palette.muted)
+            small(content.instructor_title, y=base - 13.5, size=9)
+    canvas.setFillColor(palette.ink)
+    label(canvas, issued, font_set=sans, centre=box.centre, y=base, size=12, width=170)
+    canvas.setStrokeColor(palette.muted)
+    canvas.line(box.centre - 80, base + 16, box.centre + 80, base + 16)
+    canvas.setFillColor(palette.muted)
+    label(canvas, "Date of issue", font_set=sans, centre=box.centre, y=base - 13.5, size=9, width=170)
+
+    qr_x, qr_y = box.right - 8 - QR_SIZE, base - 16
+    canvas.setFillColor(HexColor("#000000"))
+    marks.draw_qr(canvas, SAMPLE_QR if content.sample else content.verify_url, x=qr_x, y=qr_y, size=QR_SIZE)
+    top = max(top, qr_y + QR_SIZE)
+    code_centre = qr_x - 76
+    canvas.setFillColor(palette.muted)
+    label(canvas, "Certificate ID", font_set=sans, centre=code_centre, y=base + 14, size=9, width=132)
+    canvas.setFillColor(palette.ink)
+    label(canvas, content.code, font_set=sans, centre=code_centre, y=base, size=11, width=132)
+    canvas.setFillColor(palette.muted)
+    verify = (
+        "Sample only: this is not a certificate and cannot be verified."
+        if content.sample
+        else f"Verify this certificate: {content.verify_url}"
+    )
+    label(canvas, verify, font_set=sans, centre=box.centre, y=box.bottom - 2, size=8, width=box.width - 40)
+    return top + 10  # a little air above the tallest footer element
