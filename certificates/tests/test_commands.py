@@ -4,6 +4,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from certificates.management.commands import seed_demo
 from certificates.management.commands.export_certificates import COLUMNS
 from certificates.models import Certificate, CertificateVersion, Pipeline
 from certificates.tests.factories import issued_certificate
@@ -83,7 +84,7 @@ def test_seed_demo_is_idempotent(run_on_commit):
         Enrollment.objects.count(),
         Certificate.objects.count(),
     )
-    assert counts[0] == 3 and counts[1] >= 45
+    assert counts[0] == len(seed_demo.COURSES) and counts[1] >= 45
     assert Certificate.objects.filter(pipeline_state=Pipeline.EMAILED).count() == emailed > 20
     assert Certificate.objects.filter(pipeline_state=Pipeline.HELD).exists()  # bad demo data is held, not lost
     text = out.getvalue()
@@ -197,3 +198,26 @@ def test_reissue_command_rejects_bad_input_and_writes_nothing(run_on_commit):
     with pytest.raises(CommandError, match="1 codes not found"):
         reissue_command("--code", codes.display(codes.new_code()), "--reason", "x")
     assert CertificateVersion.objects.count() == 1
+
+
+def test_seed_demo_issues_every_sampled_script_in_every_family_on_both_paper_sizes(run_on_commit):
+    from certificates.tests.scripts import SAMPLES
+    from courses.models import TemplateFamily
+
+    with run_on_commit():
+        call_command("seed_demo", stdout=io.StringIO())
+    printed = CertificateVersion.objects.filter(
+        is_current=True, certificate__pipeline_state__in=[Pipeline.RENDERED, Pipeline.EMAILED]
+    ).exclude(pdf="")
+    names = set(printed.values_list("holder_name", flat=True))
+    assert {sample.name for sample in SAMPLES.values()} <= names  # right-to-left and Indic included
+    cells = {}
+    for family, page_size, name in printed.values_list("template_family", "page_size", "holder_name"):
+        cells.setdefault((family, page_size), set()).add(name)
+    for family in TemplateFamily.values:
+        for page_size in ("A4", "LETTER"):
+            shown = cells.get((family, page_size), set())
+            scripts = {sample.script for sample in SAMPLES.values() if sample.name in shown}
+            assert len(scripts) >= 5, (family, page_size, scripts)
+            assert scripts & {"Arab", "Hebr", "Syrc", "Thaa", "Nkoo", "Adlm", "Aran"}, (family, page_size)
+            assert scripts & {"Deva", "Beng", "Guru", "Gujr", "Orya", "Taml", "Telu", "Knda", "Mlym", "Sinh"}

@@ -1,8 +1,7 @@
-import io
-import math
 import secrets
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -11,21 +10,27 @@ from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.urls import reverse
-from PIL import Image, ImageDraw
 
+from certificates import demo
 from certificates.services.issuance import certificate_issue_for_enrollment
+from certificates.tests.scripts import SAMPLES
 from courses.models import Course, IssuanceRule, Organisation, TemplateFamily
 from learners.models import CompletionSource, Learner
 from learners.services import enrollment_record_completion, learner_upsert
 
 DEMO_PASSWORD = "laurel-demo"
 
+DEMO_ART = Path(demo.__file__).resolve().parent  # how these were drawn: certificates/demo/art.py
+
+# Every family on both paper sizes (issuing courses), and one course that needs manual review, for
+# the staff desk. "signature" names the instructor's PNG in DEMO_ART.
 COURSES = [
     dict(
         slug="intro-django",
         title="Introduction to Django",
         instructor_name="Dr. Ada Okafor",
         instructor_title="Lead Instructor",
+        signature="okafor",
         issuance_rule=IssuanceRule.ON_COMPLETION,
         template_family=TemplateFamily.COMPLETION,
         threshold=None,
@@ -35,10 +40,25 @@ COURSES = [
         custom_fields={"Hours": "24"},
     ),
     dict(
+        slug="project-management",
+        title="Project Management Foundations",
+        instructor_name="Hiroshi Tanaka",
+        instructor_title="Programme Lead",
+        signature="tanaka",
+        issuance_rule=IssuanceRule.ON_COMPLETION,
+        template_family=TemplateFamily.COMPLETION,
+        threshold=None,
+        accent_color="#7A2E2E",
+        secondary_color="#B08D57",
+        page_size="LETTER",
+        custom_fields={"Hours": "16"},
+    ),
+    dict(
         slug="data-analysis",
         title="Data Analysis with Python",
         instructor_name="Prof. Mateus Oliveira",
         instructor_title="Course Director",
+        signature="oliveira",
         issuance_rule=IssuanceRule.MIN_SCORE,
         threshold=Decimal("70"),
         template_family=TemplateFamily.ACHIEVEMENT,
@@ -48,18 +68,59 @@ COURSES = [
         custom_fields={"Skills": "pandas, SQL, visualisation"},
     ),
     dict(
+        slug="cloud-architecture",
+        title="Cloud Architecture in Practice",
+        instructor_name="Prof. Mateus Oliveira",
+        instructor_title="Course Director",
+        signature="oliveira",
+        issuance_rule=IssuanceRule.MIN_SCORE,
+        threshold=Decimal("70"),
+        template_family=TemplateFamily.ACHIEVEMENT,
+        accent_color="#3B2F6B",
+        secondary_color="#C9A227",
+        page_size="A4",
+    ),
+    dict(
+        slug="food-safety",
+        title="Food Safety Level 2 Assessment",
+        instructor_name="Dr. Ingrid Solberg",
+        instructor_title="Assessor",
+        signature="solberg",
+        issuance_rule=IssuanceRule.MIN_SCORE,
+        threshold=Decimal("70"),
+        template_family=TemplateFamily.ASSESSMENT,
+        accent_color="#1D5C7A",
+        page_size="A4",
+        custom_fields={"Level": "2"},
+    ),
+    dict(
+        slug="first-aid",
+        title="Workplace First Aid Assessment",
+        instructor_name="Dr. Ingrid Solberg",
+        instructor_title="Assessor",
+        signature="solberg",
+        issuance_rule=IssuanceRule.MIN_SCORE,
+        threshold=Decimal("70"),
+        template_family=TemplateFamily.ASSESSMENT,
+        accent_color="#9E2A2B",
+        page_size="LETTER",
+    ),
+    dict(
         slug="clinical-ethics",
         title="Clinical Ethics Assessment",
         instructor_name="Dr. Ingrid Solberg",
         instructor_title="Assessor",
+        signature="solberg",
         issuance_rule=IssuanceRule.MANUAL_REVIEW,
         threshold=None,
         template_family=TemplateFamily.ASSESSMENT,
     ),
 ]
+ISSUING = [spec["slug"] for spec in COURSES if spec["issuance_rule"] != IssuanceRule.MANUAL_REVIEW]
 
-# Names as people write them, in several scripts. The last few show what staff see when data is
-# bad or a script is not yet covered by our fonts: the certificate is held with a reason.
+# Names as people write them. The last few show what staff see when data is bad or a script is not
+# yet covered by our fonts: the certificate is held with a reason. These go round every course (some
+# fall below a threshold, some wait for manual review); the learners named in SCRIPTS are issued.
 NAMES = [
     "Zoë Ångström",
     "José María Fernández",
@@ -72,15 +133,12 @@ NAMES = [
     "Anna van der Berg",
     "Jürgen Müller",
     "Çağla Yılmaz",
-    "Nguyễn Thị Minh Khai",
     "Dvořák Antonín",
     "Ólafur Arnalds",
     "Ana Lúcia Gonçalves",
     "Đorđe Petrović",
-    "Иван Петрович Смирнов",
     "Анна Кузнецова",
     "Олександр Шевченко",
-    "Έλενα Παπαδοπούλου",
     "Γιώργος Νικολάου",
     "Αικατερίνη Δημητρίου",
     "Aarav Sharma",
@@ -106,47 +164,27 @@ NAMES = [
     "Jean-Luc Picard",
     "Ewa Zielińska",
     "Björk Guðmundsdóttir",
-    "محمد عبد الله",
-    "李小龙",
-    "अर्जुन शर्मा",
-    "יעל כהן",
-    "山田 はなこ",
-    "김민준",
-    "রবীন্দ্রনাথ ঠাকুর",
-    "தமிழ்செல்வி",
-    "สมศักดิ์ ใจดี",
-    "សុខ វណ្ណា",
+    "Al",
     "Ana \ue000",  # a private-use character no font has: held, not printed as a box
     "",
     "Valid Name Bad Email",
 ]
 
-
-def _png(image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
-
-
-def _demo_logo() -> bytes:
-    """A laurel-green roundel: stands in for an organisation's real logo."""
-    image = Image.new("RGBA", (240, 240), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((8, 8, 232, 232), outline="#1F4E79", width=14)
-    draw.ellipse((64, 64, 176, 176), fill="#0B6E4F")
-    return _png(image)
+#: One learner per script the certificates print (the samples the rendering tests use), each issued:
+#: spread over the issuing courses, so every family on A4 and Letter shows a mix of scripts,
+#: right-to-left and Indic among them.
+SCRIPTS = list(SAMPLES.values())
 
 
-def _demo_signature(seed: int) -> bytes:
-    """A pen stroke: stands in for an instructor's scanned signature."""
-    image = Image.new("RGBA", (480, 120), (0, 0, 0, 0))
-    points = [(20 + x * 11, 60 + int(28 * math.sin(x / (2.2 + seed)) * math.cos(x / 7))) for x in range(40)]
-    ImageDraw.Draw(image).line(points, fill="#1A1A3A", width=5, joint="curve")
-    return _png(image)
+def _art(name: str) -> bytes:
+    return (DEMO_ART / name).read_bytes()
 
 
 class Command(BaseCommand):
-    help = "Load demo data (an organisation, 3 courses, ~50 learners and their completions). Safe to run again."
+    help = (
+        "Load demo data (an organisation, 7 courses: every family on A4 and Letter, ~90 learners in 47 scripts,"
+        " and their completions). Safe to run again."
+    )
 
     def handle(self, *args, **options):
         with transaction.atomic():
@@ -159,15 +197,18 @@ class Command(BaseCommand):
                 },
             )
             if not organisation.logo:
-                organisation.logo.save("demo-academy.png", ContentFile(_demo_logo()), save=True)
+                organisation.logo.save("demo-academy.png", ContentFile(_art("logo.png")), save=True)
             courses = []
             for spec in COURSES:
+                fields = {key: value for key, value in spec.items() if key != "signature"}
                 course, _ = Course.objects.get_or_create(
-                    slug=spec["slug"], defaults={**spec, "organisation": organisation}
+                    slug=spec["slug"], defaults={**fields, "organisation": organisation}
                 )
                 if course.instructor_name and not course.signature:
-                    course.signature.save(f"{course.slug}.png", ContentFile(_demo_signature(len(courses))), save=True)
+                    signature = ContentFile(_art(f"signature-{spec['signature']}.png"))
+                    course.signature.save(f"{course.slug}.png", signature, save=True)
                 courses.append(course)
+            by_slug = {course.slug: course for course in courses}
             # A known password only where DEBUG says this is a developer's machine; anywhere else each
             # new demo account gets a random one, printed once.
             password = DEMO_PASSWORD if settings.DEBUG else secrets.token_urlsafe(12)
@@ -195,11 +236,25 @@ class Command(BaseCommand):
                 if index == 0:
                     first_enrollment = enrollment
                     Learner.objects.filter(pk=learner.pk, user__isnull=True).update(user=learner_user)
+            for index, sample in enumerate(SCRIPTS):
+                learner = learner_upsert(
+                    external_id=f"demo-script-{index + 1:03d}",
+                    email=f"script{index + 1:02d}@learners.example",
+                    full_name=sample.name,
+                )
+                enrollment_record_completion(
+                    learner_id=learner.pk,
+                    course_id=by_slug[ISSUING[index % len(ISSUING)]].pk,
+                    completed_at=base_time + timedelta(days=1, hours=index),
+                    score=Decimal(76 + (index * 7) % 24),  # over every threshold: issued
+                    source=CompletionSource.DEMO,
+                )
         # Issued here so its verify link can be printed now; the worker renders and emails it.
         certificate = certificate_issue_for_enrollment(enrollment_id=first_enrollment.pk)
 
         site = settings.SITE_URL
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(NAMES)} learners on {len(courses)} courses."))
+        learners = len(NAMES) + len(SCRIPTS)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {learners} learners on {len(courses)} courses."))
         self.stdout.write(
             f"  Admin:      {site}{reverse('admin:index')}  (user {staff.username}, {self._said(password, staff_new)})"
         )
