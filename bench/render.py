@@ -2,7 +2,9 @@
 """Rendering benchmark: our reportlab renderer against an equivalent WeasyPrint design, same run.
 
     .venv/bin/pip install -r bench/requirements.txt     # WeasyPrint, for the comparison only
-    .venv/bin/python bench/render.py [--count 500] [--weasyprint-count 50]
+    .venv/bin/python bench/render.py [--count 500] [--weasyprint-count 50] [--branded]
+
+--branded prints the demo logo and signature (certificates/demo/) on every certificate.
 
 Reports median ms per certificate, certificates per second on one core, median and max PDF size, and
 the peak RSS of this process (measured before WeasyPrint is imported, which runs in a child process).
@@ -20,7 +22,9 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import django
@@ -45,10 +49,13 @@ COURSES = [
 
 
 Item = tuple[pdf.CertificateContent, pdf.Design]
+LOGO = ROOT / "certificates" / "demo" / "logo.png"
+SIGNATURE = ROOT / "certificates" / "demo" / "signature-okafor.png"
 
 
-def contents(count: int) -> list[Item]:
-    """Certificates rotating through every sampled script (in its locale where it has one)."""
+def contents(count: int, *, branded: bool = False) -> list[Item]:
+    """Certificates rotating through every sampled script (in its locale where it has one), the three
+    families and both paper sizes."""
     samples = list(SAMPLES.values())
     items = []
     for index in range(count):
@@ -64,8 +71,12 @@ def contents(count: int) -> list[Item]:
             template_family=("completion", "achievement", "assessment")[index % 3],
             instructor_name="Dr. Ada Okafor",
             instructor_title="Lead Instructor",
+            score=Decimal(60 + index % 40),
         )
-        items.append((content, pdf.Design(locale=sample.locale or "en")))
+        design = pdf.Design(locale=sample.locale or "en", page_size=("A4", "LETTER")[index // 3 % 2])
+        if branded:
+            design = replace(design, logo=LOGO.read_bytes(), signature=SIGNATURE.read_bytes())
+        items.append((content, design))
     return items
 
 
@@ -167,8 +178,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--weasyprint-count", type=int, default=50)
+    parser.add_argument("--branded", action="store_true", help="the demo logo and signature on every certificate")
     args = parser.parse_args()
-    items = contents(args.count)
+    items = contents(args.count, branded=args.branded)
     ours = bench_ours(items)
     scripts = len({sample.script for sample in SAMPLES.values()})
     print(f"ours ({args.count} certificates, names in {scripts} scripts):")

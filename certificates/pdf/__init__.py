@@ -16,6 +16,7 @@ import io
 from dataclasses import replace
 from datetime import date
 
+from reportlab import rl_config
 from reportlab.pdfgen.canvas import Canvas
 
 from courses.dates import format_certificate_date
@@ -46,6 +47,11 @@ __all__ = [
     "render_preview_png",
     "uncovered_characters",
 ]
+
+# Streams stored binary: reportlab's ASCII85 default makes every embedded font, page and image a
+# quarter larger for the sake of 7-bit channels no PDF travels over now. (Only this renderer uses
+# reportlab in the process.)
+rl_config.useA85 = 0
 
 #: Bump when a change to the layout, fonts or their versions changes the bytes of a rendered snapshot.
 RENDERER_VERSION = "3"  # 3: a look per family (frame, seal, score dial), the body spread over the page

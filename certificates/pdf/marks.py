@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
+import struct
+from dataclasses import dataclass
 from functools import lru_cache
 
 import qrcode
 import qrcode.constants
 from PIL import Image
 from reportlab.lib.colors import HexColor
-from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen.canvas import Canvas
 
 #: Images are resampled to this resolution at the size they are drawn: sharp in print, and a
@@ -51,34 +54,125 @@ def draw_qr(canvas: Canvas, data: str, *, x: float, y: float, size: float) -> No
     canvas.drawPath(path, stroke=0, fill=1)
 
 
+@dataclass(frozen=True, slots=True)
+class _PrintReady:
+    digest: str
+    pixels: tuple[int, int]
+    palette: bytes  # RGB triples
+    stream: bytes  # the palette indices, PNG-filtered and deflated: what the PDF stores
+    width: float  # drawn size in points
+    height: float
+
+
 @lru_cache(maxsize=16)  # a worker prints one course's logo and signature many times over
-def _print_ready(data: bytes, max_w: float, max_h: float) -> tuple[Image.Image, float, float]:
+def _print_ready(data: bytes, max_w: float, max_h: float) -> _PrintReady:
     """The image trimmed of transparent margins, its drawn size (aspect kept, inside max_w x max_h
-    points), and its pixels resampled to PRINT_DPI at that size (never enlarged)."""
+    points), resampled to PRINT_DPI at that size (never enlarged), laid on white (every family
+    draws logo and signature on the white of the page, so no soft mask is needed) and reduced to
+    64 colours: logos and signatures are flat art, and one byte a pixel with PNG's row filters
+    deflates to a fraction of raw RGB."""
     image = Image.open(io.BytesIO(data))
     image.load()
-    if image.mode not in ("RGB", "RGBA", "L", "LA"):
-        image = image.convert("RGBA" if "transparency" in image.info or image.mode == "P" else "RGB")
-    if image.mode in ("RGBA", "LA"):
-        box = image.getchannel("A").getbbox()
-        if box:  # a scanned signature's empty margins would make the ink print small
-            image = image.crop(box)
+    image = image.convert("RGBA")
+    box = image.getchannel("A").getbbox()
+    if box:  # a scanned signature's empty margins would make the ink print small
+        image = image.crop(box)
     scale = min(max_w / image.width, max_h / image.height)
     w, h = image.width * scale, image.height * scale
     pixels = (math.ceil(w / 72 * PRINT_DPI), math.ceil(h / 72 * PRINT_DPI))
     if pixels[0] < image.width:
         image = image.resize(pixels, Image.Resampling.LANCZOS)
-    return image, w, h
+    flat = Image.new("RGB", image.size, "white")
+    flat.paste(image, mask=image.getchannel("A"))
+    indexed = flat.quantize(64, method=Image.Quantize.MEDIANCUT)
+    png = io.BytesIO()
+    indexed.save(png, format="PNG", optimize=True)
+    palette, stream = _png_chunks(png.getvalue())
+    digest = hashlib.sha256(palette + stream).hexdigest()[:32]
+    return _PrintReady(digest, indexed.size, palette, stream, w, h)
+
+
+def _png_chunks(png: bytes) -> tuple[bytes, bytes]:
+    """A palette PNG's PLTE and its IDAT data joined: PDF's Flate filter with predictor 15 reads
+    IDAT as it is."""
+    position, palette, data = 8, b"", []
+    while position < len(png):
+        (length,) = struct.unpack(">I", png[position : position + 4])
+        kind = png[position + 4 : position + 8]
+        body = png[position + 8 : position + 8 + length]
+        if kind == b"PLTE":
+            palette = body
+        elif kind == b"IDAT":
+            data.append(body)
+        position += 12 + length
+    return palette, b"".join(data)
+
+
+class _Hex(pdfdoc.PDFObject):
+    """A PDF hex string (the palette is binary)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def format(self, document) -> bytes:
+        return b"<" + self.data.hex().upper().encode() + b">"
+
+
+class _ImageObject(pdfdoc.PDFImageXObject):
+    """An indexed-colour image XObject made once per process, not once per certificate."""
+
+    def __init__(self, ready: _PrintReady) -> None:  # noqa: D107 (reportlab's own set-up is not wanted)
+        self.name = ready.digest
+        self.width, self.height = ready.pixels
+        self.ready = ready
+
+    def format(self, document) -> bytes:
+        ready = self.ready
+        stream = pdfdoc.PDFStream(content=ready.stream)
+        stream.dictionary.dict.update(
+            Type=pdfdoc.PDFName("XObject"),
+            Subtype=pdfdoc.PDFName("Image"),
+            Width=self.width,
+            Height=self.height,
+            BitsPerComponent=8,
+            ColorSpace=pdfdoc.PDFArray(
+                [
+                    pdfdoc.PDFName("Indexed"),
+                    pdfdoc.PDFName("DeviceRGB"),
+                    len(ready.palette) // 3 - 1,
+                    _Hex(ready.palette),
+                ]
+            ),
+            Filter=pdfdoc.PDFName("FlateDecode"),
+            DecodeParms=pdfdoc.PDFDictionary(
+                {"Predictor": 15, "Colors": 1, "BitsPerComponent": 8, "Columns": self.width}
+            ),
+            Length=len(ready.stream),
+        )
+        return stream.format(document)
 
 
 def image_size(data: bytes, *, max_w: float, max_h: float) -> tuple[float, float]:
     """The size in points an image is drawn at inside max_w x max_h."""
-    _, w, h = _print_ready(data, max_w, max_h)
-    return w, h
+    ready = _print_ready(data, max_w, max_h)
+    return ready.width, ready.height
 
 
 def draw_image(canvas: Canvas, data: bytes, *, centre: float, bottom: float, max_w: float, max_h: float) -> float:
-    """Draw an image centred on ``centre`` from ``bottom`` up; return its top."""
-    image, w, h = _print_ready(data, max_w, max_h)
-    canvas.drawImage(ImageReader(image), centre - w / 2, bottom, w, h, mask="auto")
-    return bottom + h
+    """Draw an image centred on ``centre`` from ``bottom`` up; return its top. Registered the way
+    reportlab's drawImage does (one object per distinct image), minus its per-call deflate."""
+    ready = _print_ready(data, max_w, max_h)
+    name = canvas._doc.getXObjectName(ready.digest)
+    if name not in canvas._doc.idToObject:
+        image = _ImageObject(ready)
+        canvas._setXObjects(image)
+        canvas._doc.Reference(image, name)
+        canvas._doc.addForm(ready.digest, image)
+    canvas._currentPageHasImages = 1
+    canvas.saveState()
+    canvas.translate(centre - ready.width / 2, bottom)
+    canvas.scale(ready.width, ready.height)
+    canvas._code.append(f"/{name} Do")
+    canvas.restoreState()
+    canvas._formsinuse.append(ready.digest)
+    return bottom + ready.height
