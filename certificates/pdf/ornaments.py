@@ -168,7 +168,7 @@ def _score_dial(canvas: Canvas, *, x: float, y: float, r: float, palette: Palett
     """The score as a ring filled to its percentage, with the figure in the middle."""
     if score is None:
         return y + r  # nothing to show: the body may use the corner
-    canvas.setLineWidth(r * 0.16)
+    canvas.setLineWidth(r * 0.2)
     canvas.setStrokeColor(palette.tint(palette.accent, 0.15))
     canvas.circle(x, y, r, stroke=1, fill=0)
     fraction = max(0.0, min(1.0, float(score) / 100))
@@ -178,7 +178,7 @@ def _score_dial(canvas: Canvas, *, x: float, y: float, r: float, palette: Palett
         canvas.arc(x - r, y - r, x + r, y + r, startAng=90, extent=-360 * fraction)
         canvas.setLineCap(0)
     canvas.setFillColor(palette.accent)
-    figure = block(f"{score.normalize():f}%", sans, width=r * 1.5, size=r * 0.5, min_size=8)
+    figure = block(f"{score.normalize():f}%", sans, width=r * 1.45, size=r * 0.56, min_size=8)
     figure.draw(canvas, centre=x, top=y + figure.height / 2 + r * 0.1)
     canvas.setFillColor(palette.muted)
     caption = block("score", sans, width=r * 1.3, size=max(7, r * 0.2), min_size=7)
