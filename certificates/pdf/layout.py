@@ -54,15 +54,12 @@ def _header(canvas, content, design, family, box, palette, serif, sans) -> tuple
         emblem = ornaments.EMBLEMS[family.emblem]
         emblem_bottom = emblem(canvas, x=x, y=y, r=EMBLEM_RADIUS, palette=palette, score=content.score, sans=sans)
         if design.logo:
-            w, h = marks.image_size(design.logo, max_w=LOGO_CORNER[0], max_h=LOGO_CORNER[1])
-            marks.draw_image(
-                canvas, design.logo, centre=box.left + w / 2, bottom=box.top - h, max_w=w + 0.01, max_h=h + 0.01
-            )
+            w, h = LOGO_CORNER
+            marks.draw_image(canvas, design.logo, x=box.left, top=box.top, max_w=w, max_h=h, centred=False)
             top -= 6
     elif design.logo:
-        w, h = marks.image_size(design.logo, max_w=LOGO_TOP[0], max_h=LOGO_TOP[1])
-        marks.draw_image(canvas, design.logo, centre=box.centre, bottom=top - h, max_w=w + 0.01, max_h=h + 0.01)
-        top -= h + 10
+        w, h = LOGO_TOP
+        top -= 10 + marks.draw_image(canvas, design.logo, x=box.centre, top=top, max_w=w, max_h=h)[1]
     inner = box.width - 2 * corner
     canvas.setFillColor(palette.muted)
     top = block(content.organisation_name, sans, width=inner, size=13).draw(canvas, centre=box.centre, top=top)
@@ -130,18 +127,10 @@ def _footer(canvas, content, design, box, palette, sans, issued: str) -> float:
     column = 210
     signature_centre = box.left + 20 + column / 2
     if content.instructor_name:
-        if design.signature:
-            top = max(
-                top,
-                marks.draw_image(
-                    canvas,
-                    design.signature,
-                    centre=signature_centre,
-                    bottom=base + 18,
-                    max_w=SIGNATURE[0],
-                    max_h=SIGNATURE[1],
-                ),
-            )
+        if design.signature:  # the ink just above its line, as signed
+            w, h = SIGNATURE
+            drawn = marks.draw_image(canvas, design.signature, x=signature_centre, bottom=base + 18, max_w=w, max_h=h)
+            top = max(top, base + 18 + drawn[1])
         canvas.setStrokeColor(palette.muted)
         canvas.setLineWidth(0.7)
         canvas.line(signature_centre - column / 2, base + 16, signature_centre + column / 2, base + 16)

@@ -152,15 +152,20 @@ class _ImageObject(pdfdoc.PDFImageXObject):
         return stream.format(document)
 
 
-def image_size(data: bytes, *, max_w: float, max_h: float) -> tuple[float, float]:
-    """The size in points an image is drawn at inside max_w x max_h."""
-    ready = _print_ready(data, max_w, max_h)
-    return ready.width, ready.height
-
-
-def draw_image(canvas: Canvas, data: bytes, *, centre: float, bottom: float, max_w: float, max_h: float) -> float:
-    """Draw an image centred on ``centre`` from ``bottom`` up; return its top. Registered the way
-    reportlab's drawImage does (one object per distinct image), minus its per-call deflate."""
+def draw_image(
+    canvas: Canvas,
+    data: bytes,
+    *,
+    x: float,
+    max_w: float,
+    max_h: float,
+    top: float | None = None,
+    bottom: float | None = None,
+    centred: bool = True,
+) -> tuple[float, float]:
+    """Draw an image centred on ``x`` (or from ``x`` rightwards), hanging from ``top`` or standing
+    on ``bottom``; return its drawn width and height. Registered the way reportlab's drawImage does
+    (one object per distinct image), minus its per-call deflate."""
     ready = _print_ready(data, max_w, max_h)
     name = canvas._doc.getXObjectName(ready.digest)
     if name not in canvas._doc.idToObject:
@@ -170,9 +175,9 @@ def draw_image(canvas: Canvas, data: bytes, *, centre: float, bottom: float, max
         canvas._doc.addForm(ready.digest, image)
     canvas._currentPageHasImages = 1
     canvas.saveState()
-    canvas.translate(centre - ready.width / 2, bottom)
+    canvas.translate(x - ready.width / 2 if centred else x, bottom if bottom is not None else top - ready.height)
     canvas.scale(ready.width, ready.height)
     canvas._code.append(f"/{name} Do")
     canvas.restoreState()
     canvas._formsinuse.append(ready.digest)
-    return bottom + ready.height
+    return ready.width, ready.height
