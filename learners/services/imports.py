@@ -243,12 +243,13 @@ class _EnrollmentRow:
     attendance: Decimal | None = None
     cohort: str = ""
     custom_fields: dict = field(default_factory=dict)
+    review_reason: str = ""
     source: str = CompletionSource.CSV
     decision: str = Decision.PENDING
     updated_at: datetime | None = None
 
     def facts(self) -> Facts:
-        return Facts(self.completed_at, self.score, self.attendance, self.cohort, self.custom_fields)
+        return Facts(**{name: getattr(self, name) for name in FACT_FIELDS})
 
 
 _ENROLLMENT_WRITE = (*FACT_FIELDS, "source", "decision")
