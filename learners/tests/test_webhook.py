@@ -6,12 +6,13 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import InterfaceError, OperationalError, connection, connections
 from django.test import Client
 from standardwebhooks.webhooks import Webhook
 
 from certificates.models import Certificate, Pipeline
 from courses.tests.factories import CourseFactory
+from learners.api import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from learners.models import Enrollment, Learner, WebhookEvent
 
 SECRET = "whsec_" + base64.b64encode(b"a" * 32).decode()
@@ -250,3 +251,25 @@ def test_overlong_webhook_id_is_refused_rather_than_truncated(client, course):
 def test_an_empty_configured_secret_counts_as_not_configured(client, course, settings):
     settings.LMS_WEBHOOK_SECRETS = [""]
     assert client.post(URL, **signed(BODY)).status_code == 503
+
+
+@pytest.mark.parametrize("error", [OperationalError, InterfaceError])
+def test_database_down_answers_503_with_retry_after_and_the_retry_is_taken(
+    client, course, run_on_commit, mailoutbox, monkeypatch, error
+):
+    def database_gone(**kwargs):
+        raise error("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("learners.services.lms_webhook.completion_ingest", database_gone)
+    response = client.post(URL, **signed(BODY))
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert response.json() == {"error": DATABASE_UNAVAILABLE}
+    assert_nothing_written()  # the event row went with the transaction: the retry is not a "duplicate"
+
+    monkeypatch.undo()
+    with run_on_commit():
+        retried = client.post(URL, **signed(BODY))
+    assert retried.status_code == 202 and retried.json()["status"] == "accepted"
+    assert Certificate.objects.get().pipeline_state == Pipeline.EMAILED
+    assert len(mailoutbox) == 1
