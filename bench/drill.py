@@ -1,0 +1,370 @@
+# ruff: noqa: E402
+"""Fault drills for Friday at 5 pm: a smaller burst, a fault in the middle, and exact counts after.
+
+    .venv/bin/python bench/drill.py [--count 300] [--workers 2] [--clients 8] [--only NAME ...]
+
+Everything runs on a PostgreSQL cluster of the drill's own (initdb in a temporary directory, another
+port, as the postgres user), so that it can be restarted without touching anyone's server: gunicorn
+with 2 workers, `manage.py supervise_workers` (the watchdog, running `qcluster`) and an SMTP server in
+this process that counts what it receives. Settings are production's with short clocks
+(bench/drill_settings.py): task timeout 10 s, django-q2 retry 30 s, stuck after 20 s, stall after 20 s.
+
+Each drill posts its own learners and passes only if every learner got exactly one email (counted
+by the SMTP server) and every certificate ended emailed, plus the drill's own checks. Exit status 1
+if any drill failed. Drills: kill-busy, replay, smtp-down, poison, postgres-restart, idle-kill.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# bench/email.py must not shadow the standard library's email package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse
+import logging
+import os
+import re
+import signal
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bench.drill_faults import POISON
+from bench.harness import (
+    Inbox,
+    PrivatePostgres,
+    alive,
+    bench_env,
+    blocked_reading_a_pipe,
+    free_port,
+    post_all,
+    prepare_database,
+    start_web,
+    start_worker,
+    stop,
+    wait_for_port,
+)
+
+CLOCKS = {
+    "Q_TIMEOUT": "10",
+    "DRILL_Q_RETRY": "30",
+    "CERTIFICATE_STUCK_AFTER": "20",
+    "CERTIFICATE_MAX_ATTEMPTS": "3",
+    "WATCHDOG_INTERVAL": "2",
+    "WATCHDOG_STALL_AFTER": "20",
+    "EMAIL_RETRY_BASE_SECONDS": "5",
+    "EMAIL_MAX_ATTEMPTS": "8",
+    "Q_LOG_LEVEL": "INFO",  # django-q2 names its workers' pids at INFO
+}
+
+
+class DrillFailed(AssertionError):
+    pass
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise DrillFailed(message)
+
+
+@dataclass
+class Drill:
+    """One drill's world: the processes, the inbox, and what it found."""
+
+    env: dict[str, str]
+    inbox: Inbox
+    web_port: int
+    logs: Path
+    count: int
+    clients: int
+    pg: PrivatePostgres
+    supervisor: object = None
+    notes: list[str] = field(default_factory=list)
+
+    def start_workers(self, name: str) -> None:
+        self.log = self.logs / f"{name}-worker.log"
+        self.supervisor = start_worker(self.env, self.log, "supervise_workers")
+        deadline = time.monotonic() + 30
+        while len(self.worker_pids()) < int(self.env["Q_WORKERS"]) and time.monotonic() < deadline:
+            time.sleep(0.5)
+
+    def worker_pids(self) -> list[int]:
+        """The current cluster's live workers, as django-q2 logs them."""
+        text = self.log.read_text(errors="replace").rsplit("Started the cluster", 1)[-1]
+        return [int(pid) for pid in re.findall(r"ready for work at (\d+)", text) if alive(int(pid))]
+
+    def post(self, prefix: str, *, run: str | None = None, name_of: Callable[[int], str] | None = None, tries=60):
+        return post_all(
+            self.web_port, self.count, self.clients, run or prefix, prefix=prefix, tries=tries, name_of=name_of
+        )
+
+    def post_in_background(self, prefix: str, **kwargs) -> threading.Thread:
+        def run() -> None:
+            self.answers = self.post(prefix, **kwargs)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
+
+    def emails(self, prefix: str) -> Counter:
+        return Counter({k: n for k, n in self.inbox.per_learner().items() if k.startswith(prefix)})
+
+    def settle(self, prefix: str, *, expect: int, timeout: float = 300) -> Counter:
+        """Wait for ``expect`` learners' emails and certificates emailed; then a few seconds for doubles."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.emails(prefix)) >= expect and db(lambda: emailed(prefix)) == expect:
+                break
+            time.sleep(1)
+        time.sleep(3)  # anything sent twice arrives now
+        return self.emails(prefix)
+
+
+def db(read: Callable[[], object], default=None):
+    """A read from this process, on a fresh connection (the server may have restarted under it)."""
+    from django.db import DatabaseError, connection
+
+    try:
+        return read()
+    except DatabaseError:
+        return default
+    finally:
+        connection.close()
+
+
+def certificates(prefix: str):
+    from certificates.models import Certificate
+
+    return Certificate.objects.filter(enrollment__learner__external_id__startswith=prefix)
+
+
+def emailed(prefix: str) -> int:
+    from certificates.models import Pipeline
+
+    return certificates(prefix).filter(pipeline_state=Pipeline.EMAILED).count()
+
+
+def exactly_once(drill: Drill, prefix: str, emails: Counter, *, expect: int) -> str:
+    """The burst's promise: every learner one email, none lost, none doubled, every certificate emailed."""
+    lost = expect - len(emails)
+    doubled = sum(n - 1 for n in emails.values())
+    done = db(lambda: emailed(prefix))
+    states = db(lambda: dict(Counter(certificates(prefix).values_list("pipeline_state", flat=True))))
+    check(lost == 0 and doubled == 0, f"emails lost {lost}, doubled {doubled}")
+    check(done == expect, f"{done} of {expect} certificates emailed; states {states}")
+    return f"{expect} emailed once each, 0 lost, 0 doubled"
+
+
+# --- the drills ------------------------------------------------------------------------------------
+
+
+def kill_busy(drill: Drill) -> str:
+    """SIGKILL a busy worker every 3 s while the burst is processed."""
+    prefix = "kill"
+    posting = drill.post_in_background(prefix)
+    kills = 0
+    while kills < 8 and len(drill.emails(prefix)) < drill.count:
+        time.sleep(3)
+        busy = [pid for pid in drill.worker_pids() if not blocked_reading_a_pipe(pid)]
+        if busy:
+            os.kill(busy[0], signal.SIGKILL)
+            kills += 1
+    posting.join()
+    check(kills >= 3, f"only {kills} busy workers found to kill")
+    emails = drill.settle(prefix, expect=drill.count, timeout=240)
+    return f"{kills} busy workers killed; " + exactly_once(drill, prefix, emails, expect=drill.count)
+
+
+def replay(drill: Drill) -> str:
+    """The LMS sends kill-busy's whole burst again, same webhook ids."""
+    from delivery.models import Delivery
+
+    prefix = "kill"
+    before = (db(lambda: certificates(prefix).count()), db(lambda: Delivery.objects.count()), drill.emails(prefix))
+    _, _, statuses = drill.post(prefix)
+    time.sleep(10)  # anything it queued would be sent by now
+    after = (db(lambda: certificates(prefix).count()), db(lambda: Delivery.objects.count()), drill.emails(prefix))
+    check(statuses == Counter({200: drill.count}), f"answers {dict(statuses)}")
+    check(before == after, f"before {before[:2]}, after {after[:2]}")
+    return f"{drill.count} answered 200 duplicate; 0 new certificates, deliveries or emails"
+
+
+def smtp_down(drill: Drill) -> str:
+    """The SMTP server refuses connections for 60 s once a quarter of the emails have arrived."""
+    from delivery.models import Delivery
+
+    prefix = "smtp"
+    posting = drill.post_in_background(prefix)
+    while len(drill.emails(prefix)) < drill.count // 4:
+        time.sleep(0.2)
+    drill.inbox.refuse()
+    time.sleep(60)
+    drill.inbox.accept()
+    posting.join()
+    emails = drill.settle(prefix, expect=drill.count, timeout=300)
+    retried = db(lambda: Delivery.objects.filter(recipient__startswith=prefix, attempts__gt=1).count())
+    check(retried > 0, "no delivery was retried: the outage missed the burst")
+    return f"{retried} deliveries retried; " + exactly_once(drill, prefix, emails, expect=drill.count)
+
+
+def poison(drill: Drill) -> str:
+    """One certificate in the burst kills its worker each time it is rendered."""
+    from django.conf import settings
+
+    from certificates.models import Pipeline
+    from certificates.selectors.health import pipeline_health
+    from certificates.services.rendering import GAVE_UP_PREFIX
+
+    prefix, bad = "poison", 7
+    started = time.monotonic()
+    drill.post(prefix, name_of=lambda index: f"{POISON} Pill" if index == bad else f"Learner {index}")
+    emails = drill.settle(prefix, expect=drill.count - 1, timeout=240)
+    rest = time.monotonic() - started
+    target = f"{prefix}{bad:05d}"
+
+    def gave_up():
+        return (
+            certificates(prefix)
+            .filter(enrollment__learner__external_id=target)
+            .values_list("pipeline_state", "attempts", "state_reason")[0]
+        )
+
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (db(gave_up) or ("", 0, ""))[2].startswith(GAVE_UP_PREFIX):
+        time.sleep(2)
+    state, attempts, reason = db(gave_up)
+    check(state == Pipeline.ISSUED and reason.startswith(GAVE_UP_PREFIX), f"poisoned certificate: {state}, {reason}")
+    check(attempts == settings.CERTIFICATE_MAX_ATTEMPTS, f"tried {attempts} times")
+    shown = db(lambda: {f.label: f.value for f in pipeline_health().last_day}["PDFs that gave up (any time)"])
+    check(shown >= 1, "the health page does not show the PDF that gave up")
+    check(target not in emails, "the poisoned certificate was emailed")
+    summary = exactly_once(drill, prefix, Counter({k: n for k, n in emails.items()}), expect=drill.count - 1)
+    return (
+        f"gave up after {attempts} tries (health page: {shown} PDFs gave up), {time.monotonic() - started:.0f} s; "
+        f"the other {summary.split(' ', 1)[1]}, in {rest:.0f} s"
+    )
+
+
+def postgres_restart(drill: Drill) -> str:
+    """PostgreSQL stops (immediate: as a crash) for 10 s once a third of the emails have arrived."""
+    prefix = "pg"
+    posting = drill.post_in_background(prefix)
+    while len(drill.emails(prefix)) < drill.count // 3:
+        time.sleep(0.2)
+    drill.pg.stop("immediate")
+    time.sleep(10)
+    drill.pg.start()
+    posting.join()
+    _, sent, statuses = drill.answers
+    emails = drill.settle(prefix, expect=drill.count, timeout=300)
+    check(500 not in statuses, f"answers {dict(statuses)}")
+    check(len(sent) == drill.count, f"{len(sent)} webhooks accepted")
+    answers = ", ".join(f"{n} × {status}" for status, n in sorted(statuses.items(), key=str))
+    return f"answers {answers}; " + exactly_once(drill, prefix, emails, expect=drill.count)
+
+
+def idle_kill(drill: Drill) -> str:
+    """Kill the idle worker holding the cluster's queue lock, then post the burst: the cluster freezes."""
+    from certificates.models import WorkerStall
+    from certificates.selectors.health import pipeline_health
+
+    prefix = "idle"
+    deadline = time.monotonic() + 20
+    holder = None
+    while holder is None and time.monotonic() < deadline:
+        holder = next((pid for pid in drill.worker_pids() if blocked_reading_a_pipe(pid)), None)
+        time.sleep(0.2)
+    check(holder is not None, "no idle worker reading the queue")
+    os.kill(holder, signal.SIGKILL)
+    started = time.monotonic()
+    posting = drill.post_in_background(prefix)
+    shown, stalled_for = False, None
+    while time.monotonic() - started < 120 and not db(lambda: WorkerStall.objects.exists()):
+        shown = shown or bool(db(lambda: pipeline_health().cluster_stalled))
+        time.sleep(1)
+    stalled_for = time.monotonic() - started
+    check(db(lambda: WorkerStall.objects.exists()), "the watchdog did not restart the cluster")
+    posting.join()
+    emails = drill.settle(prefix, expect=drill.count, timeout=300)
+    stall = db(lambda: WorkerStall.objects.values_list("restarts", "resolved_at").first())
+    check(stall[1] is not None, "the stall was never marked resolved")
+    drill.notes.append(f"idle-kill: health page showed the stall before the restart: {shown}")
+    check(shown, "the health page did not show the stall while it lasted")
+    return f"restarted after {stalled_for:.0f} s ({stall[0]} restart), health page showed it; " + exactly_once(
+        drill, prefix, emails, expect=drill.count
+    )
+
+
+DRILLS: dict[str, Callable[[Drill], str]] = {
+    "kill-busy": kill_busy,
+    "replay": replay,
+    "smtp-down": smtp_down,
+    "poison": poison,
+    "postgres-restart": postgres_restart,
+    "idle-kill": idle_kill,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--only", nargs="*", choices=list(DRILLS), help="run these drills (replay needs kill-busy)")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="laurel-drill-"))
+    logs = workdir / "logs"
+    logs.mkdir()
+    pg = PrivatePostgres()
+    pg.start()
+    pg.create_database()
+    inbox = Inbox()
+    inbox.accept()
+    port = free_port()
+    env = bench_env(workdir=workdir, web_port=port, smtp_port=inbox.port, database_url=pg.url, workers=args.workers)
+    env.update(CLOCKS, DJANGO_SETTINGS_MODULE="bench.drill_settings")
+    prepare_database(env)
+    os.environ.update(env)  # this process reads the same database to count
+    import django
+
+    django.setup()
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's line per SMTP command
+
+    web = start_web(env, port, logs / "web.log")
+    wait_for_port(port)
+    results: list[tuple[str, str, str, float]] = []
+    try:
+        for name in args.only or list(DRILLS):
+            drill = Drill(env=env, inbox=inbox, web_port=port, logs=logs, count=args.count, clients=args.clients, pg=pg)
+            print(f"{name}: {DRILLS[name].__doc__}", flush=True)
+            started = time.monotonic()
+            drill.start_workers(name)
+            try:
+                outcome, detail = "pass", DRILLS[name](drill)
+            except DrillFailed as exc:
+                outcome, detail = "FAIL", str(exc)
+            finally:
+                stop([drill.supervisor], grace=8)
+            results.append((name, outcome, detail, time.monotonic() - started))
+            print(f"  {outcome}: {detail} ({results[-1][3]:.0f} s)", *drill.notes, sep="\n  ", flush=True)
+    finally:
+        stop([web])
+        inbox.refuse()
+        pg.destroy()
+
+    print(f"\n{args.count} completions per drill, {args.workers} workers, {os.cpu_count()} cores; logs: {logs}")
+    print("| drill | outcome | time | what was counted |\n|---|---|---|---|")
+    for name, outcome, detail, seconds in results:
+        print(f"| {name} | {outcome} | {seconds:.0f} s | {detail} |")
+    return 0 if all(outcome == "pass" for _, outcome, _, _ in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
