@@ -154,10 +154,15 @@ def pipeline_health(*, now: datetime | None = None) -> PipelineHealth:
     health.queued = queue["queued"]
     health.last_heartbeat = queue["last_task_at"]
     health.open_stall = queue["open_stall"]
+    # The supervisor's own rule too (work waits, nothing finished for WATCHDOG_STALL_AFTER): a stall is
+    # shown while it lasts, not only once the supervisor has restarted the cluster (its row is written
+    # then, and resolved by the first task after) or the heartbeat is minutes old.
+    heartbeat_age = now - health.last_heartbeat if health.last_heartbeat else None
+    work_waits = bool(health.queued) and (
+        heartbeat_age is None or heartbeat_age > timedelta(seconds=settings.WATCHDOG_STALL_AFTER)
+    )
     health.cluster_stalled = (
-        health.last_heartbeat is None
-        or now - health.last_heartbeat > HEARTBEAT_STALE_AFTER
-        or health.open_stall is not None
+        heartbeat_age is None or heartbeat_age > HEARTBEAT_STALE_AFTER or health.open_stall is not None or work_waits
     )
     health.last_import = last_import_report(settings.COMPLETIONS_IMPORT_DIR)
     health.lookups = lookups_by_course()

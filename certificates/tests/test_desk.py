@@ -469,6 +469,30 @@ def test_health_page_is_green_with_a_fresh_heartbeat(support):
     )
 
 
+@pytest.mark.parametrize(("seconds_ago", "queued", "stalled"), [(60, 3, True), (60, 0, False), (5, 3, False)])
+def test_health_page_shows_queued_work_not_moving_before_the_supervisor_restarts(
+    support, settings, seconds_ago, queued, stalled
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_q.brokers import get_broker
+
+    from certificates.models import WorkerHeartbeat
+
+    settings.WATCHDOG_STALL_AFTER = 30
+    WorkerHeartbeat.objects.create(name="laurel@host", last_task_at=timezone.now() - timedelta(seconds=seconds_ago))
+    broker = get_broker()
+    for _ in range(queued):
+        broker.enqueue("a task nobody takes")
+    response = support.get(reverse("admin:certificates_health"))
+    assert response.context["health"].queued == queued
+    assert response.context["health"].cluster_stalled is stalled
+    page = response.content.decode()
+    assert ('role="alert"' in page) is stalled
+    assert ("3 tasks wait" in page) is stalled
+
+
 def test_reject_all_across_pages_applies_to_every_selected_certificate(support, run_on_commit):
     held = [_held_for_review(run_on_commit) for _ in range(3)]
     queue = reverse("admin:certificates_reviewcertificate_changelist")
