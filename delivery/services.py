@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import smtplib
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
 from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -107,19 +109,30 @@ def delivery_send(*, delivery_id: int) -> bool:
     )
     if not claimed:
         return False
-    delivery = Delivery.objects.get(pk=delivery_id)
-    suppressed = address_suppression(delivery.recipient)
-    if suppressed is not None:
-        _settle_failed(delivery, ADDRESS_SUPPRESSED.format(reason=suppressed.reason, email=delivery.recipient))
-        return False
     try:
-        message = composers.get(delivery.composer)(delivery)
+        delivery = Delivery.objects.get(pk=delivery_id)
+        suppressed = address_suppression(delivery.recipient)
+        if suppressed is None:
+            message = composers.get(delivery.composer)(delivery)
+    except DATABASE_UNAVAILABLE:
+        # Nothing was sent: give the claim back (once the database answers), or the sweep would report
+        # an interrupted send and never send it. The sweep nudges it again.
+        logger.warning("delivery %s: database unavailable before sending; released", delivery_id)
+        _write_through_outage(
+            lambda: Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
+                status=DeliveryStatus.QUEUED
+            )
+        )
+        return False
     except DoNotSend as exc:
         _settle_failed(delivery, str(exc))
         return False
     except Exception as exc:  # e.g. the attachment is missing: nothing was sent, so say so now
         logger.exception("composing delivery %s failed", delivery_id)
         _settle_failed(delivery, f"could not build the message: {type(exc).__name__}: {exc}")
+        return False
+    if suppressed is not None:
+        _settle_failed(delivery, ADDRESS_SUPPRESSED.format(reason=suppressed.reason, email=delivery.recipient))
         return False
     message.extra_headers["Message-ID"] = delivery.message_id
     message.metadata = {"delivery_id": str(delivery.pk)}  # returned by anymail tracking events
@@ -137,16 +150,39 @@ def delivery_send(*, delivery_id: int) -> bool:
     if isinstance(esp_message_id, set):  # one id per recipient: we send to one
         esp_message_id = ",".join(sorted(map(str, esp_message_id)))
     # Sent is recorded on its own first: whatever the listeners do, this email is never sent again.
+    # It has gone: if the database is restarting, wait for it rather than leave the send looking
+    # interrupted (staff would be asked to resend an email the learner already has).
     delivery.sent_at = timezone.now()
-    Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
-        status=DeliveryStatus.SENT,
-        sent_at=delivery.sent_at,
-        last_error="",
-        esp_message_id="" if esp_message_id is None else str(esp_message_id)[:200],
+    _write_through_outage(
+        lambda: Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
+            status=DeliveryStatus.SENT,
+            sent_at=delivery.sent_at,
+            last_error="",
+            esp_message_id="" if esp_message_id is None else str(esp_message_id)[:200],
+        )
     )
     with transaction.atomic():
         _announce(delivery, sent=True)
     return True
+
+
+#: What a database that is restarting or failing over raises (IntegrityError and the like are not it).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def _write_through_outage(write: Callable[[], object]) -> None:
+    """Run a write that must not be lost, trying again each second while the database cannot be
+    reached, for up to DELIVERY_DATABASE_PATIENCE seconds; then the error is raised."""
+    deadline = time.monotonic() + settings.DELIVERY_DATABASE_PATIENCE
+    while True:
+        try:
+            write()
+            return
+        except DATABASE_UNAVAILABLE:
+            if time.monotonic() >= deadline or connection.in_atomic_block:
+                raise
+            connection.close()  # a broken connection is never reused; the next try opens a new one
+            time.sleep(1)
 
 
 def _announce(delivery: Delivery, *, sent: bool, reason: str = "") -> None:

@@ -274,6 +274,9 @@ VERIFY_CREDENTIAL_MAX_OBJECTS = env.int("VERIFY_CREDENTIAL_MAX_OBJECTS", default
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=5)
 #: First retry delay in seconds; it doubles each try (capped at an hour). The sweep runs each minute.
 EMAIL_RETRY_BASE_SECONDS = env.int("EMAIL_RETRY_BASE_SECONDS", default=60)
+#: Seconds a worker keeps trying to record a send (or give back a claim) while the database cannot be
+#: reached, e.g. restarting. Keep it under the task timeout (Q_TIMEOUT) less EMAIL_TIMEOUT.
+DELIVERY_DATABASE_PATIENCE = env.int("DELIVERY_DATABASE_PATIENCE", default=20)
 #: Sends per second from each worker process (0: unlimited). Provider limit / number of processes.
 EMAIL_MAX_PER_SECOND = env.float("EMAIL_MAX_PER_SECOND", default=0)
 #: How many times a day a learner may ask for their certificate email again.

@@ -152,3 +152,69 @@ def test_a_failing_listener_never_turns_a_sent_email_into_a_failure(mailoutbox):
     assert len(mail.outbox) == 1
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT  # and so it is never sent again
+
+
+def _database_down_for(monkeypatch, calls: int, *, when):
+    """Make the first ``calls`` UPDATEs that ``when(kwargs)`` picks fail as a restarting server would."""
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    real, failed = QuerySet.update, []
+
+    def update(self, **kwargs):
+        if self.model is Delivery and when(kwargs) and len(failed) < calls:
+            failed.append(kwargs)
+            raise OperationalError("the database system is shutting down")
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", update)
+    monkeypatch.setattr(services.time, "sleep", lambda seconds: None)
+    return failed
+
+
+@pytest.mark.django_db(transaction=True)  # the retry reconnects: no test transaction around it
+def test_a_send_is_recorded_once_the_database_is_back(monkeypatch, settings, mailoutbox, heard):
+    settings.DELIVERY_DATABASE_PATIENCE = 30
+    failed = _database_down_for(monkeypatch, 3, when=lambda kwargs: kwargs.get("status") == DeliveryStatus.SENT)
+    delivery = request()
+    assert services.delivery_send(delivery_id=delivery.pk) is True
+    delivery.refresh_from_db()
+    assert len(failed) == 3 and delivery.status == DeliveryStatus.SENT and delivery.sent_at is not None
+    assert len(mailoutbox) == 1 and heard[0] == [("1", True, "")]
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):
+        assert services.deliveries_sweep(stuck_after=60) == {"retry": 0, "interrupted": 0}  # nothing to report
+
+
+@pytest.mark.django_db(transaction=True)  # the retry reconnects: no test transaction around it
+def test_a_database_gone_for_longer_than_the_patience_leaves_the_send_for_staff(monkeypatch, settings, mailoutbox):
+    from django.db import OperationalError
+
+    settings.DELIVERY_DATABASE_PATIENCE = 0
+    _database_down_for(monkeypatch, 100, when=lambda kwargs: kwargs.get("status") == DeliveryStatus.SENT)
+    delivery = request()
+    with pytest.raises(OperationalError):
+        services.delivery_send(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENDING and len(mailoutbox) == 1  # the sweep reports it, never resends
+
+
+def test_a_database_gone_before_sending_gives_the_claim_back_and_it_is_sent_once_later(monkeypatch, mailoutbox):
+    from django.db import OperationalError
+
+    def database_gone(delivery):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    composers.register("flaky-db", database_gone)
+    delivery, _ = services.delivery_request(
+        composer="flaky-db", reference="7", recipient="ada@example.com", purpose="first_send", enqueue=False
+    )
+    assert services.delivery_send(delivery_id=delivery.pk) is False
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.last_error, mailoutbox) == (DeliveryStatus.QUEUED, "", [])
+
+    composers.register("flaky-db", compose)  # the database is back
+    with time_machine.travel(timezone.now() + timedelta(seconds=121)):
+        assert services.deliveries_sweep(stuck_after=120) == {"retry": 1, "interrupted": 0}  # tasks run inline
+        assert services.delivery_send(delivery_id=delivery.pk) is False  # sent by the sweep's nudge already
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT and [m.to for m in mailoutbox] == [["ada@example.com"]]
