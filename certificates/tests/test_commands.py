@@ -211,6 +211,10 @@ def test_seed_demo_issues_every_sampled_script_in_every_family_on_both_paper_siz
     ).exclude(pdf="")
     names = set(printed.values_list("holder_name", flat=True))
     assert {sample.name for sample in SAMPLES.values()} <= names  # right-to-left and Indic included
+    locales = dict(printed.values_list("holder_name", "locale"))
+    for sample in SAMPLES.values():  # kanji in Japanese forms, Urdu in Nastaliq: their course's locale
+        if sample.locale:
+            assert locales[sample.name] == sample.locale, sample
     cells = {}
     for family, page_size, name in printed.values_list("template_family", "page_size", "holder_name"):
         cells.setdefault((family, page_size), set()).add(name)

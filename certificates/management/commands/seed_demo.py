@@ -116,7 +116,52 @@ COURSES = [
         template_family=TemplateFamily.ASSESSMENT,
     ),
 ]
-ISSUING = [spec["slug"] for spec in COURSES if spec["issuance_rule"] != IssuanceRule.MANUAL_REVIEW]
+# Courses taught in a language whose readers expect their own glyph forms and dates: the samples
+# with that locale are issued there (Japanese kanji in Japanese forms, Urdu in Nastaliq).
+COURSES += [
+    dict(
+        slug="business-japanese",
+        title="ビジネス日本語 (Business Japanese)",
+        instructor_name="Dr. Ada Okafor",
+        instructor_title="Lead Instructor",
+        signature="okafor",
+        issuance_rule=IssuanceRule.ON_COMPLETION,
+        threshold=None,
+        template_family=TemplateFamily.COMPLETION,
+        page_size="A4",
+        locale="ja",
+    ),
+    dict(
+        slug="urdu-poetry",
+        title="اردو شاعری: غالب اور اقبال",
+        instructor_name="Prof. Mateus Oliveira",
+        instructor_title="Course Director",
+        signature="oliveira",
+        issuance_rule=IssuanceRule.ON_COMPLETION,
+        threshold=None,
+        template_family=TemplateFamily.ASSESSMENT,
+        accent_color="#0B6E4F",
+        page_size="A4",
+        locale="ur",
+    ),
+    dict(
+        slug="chinese-calligraphy",
+        title="書法入門 (Chinese Calligraphy)",
+        instructor_name="Dr. Ingrid Solberg",
+        instructor_title="Assessor",
+        signature="solberg",
+        issuance_rule=IssuanceRule.ON_COMPLETION,
+        threshold=None,
+        template_family=TemplateFamily.ACHIEVEMENT,
+        secondary_color="#C9A227",
+        page_size="LETTER",
+        locale="zh-TW",
+    ),
+]
+BY_LOCALE = {spec["locale"]: spec["slug"] for spec in COURSES if spec.get("locale")}
+ISSUING = [
+    spec["slug"] for spec in COURSES if spec["issuance_rule"] != IssuanceRule.MANUAL_REVIEW and not spec.get("locale")
+]
 
 # Names as people write them. The last few show what staff see when data is bad or a script is not
 # yet covered by our fonts: the certificate is held with a reason. These go round every course (some
@@ -182,7 +227,8 @@ def _art(name: str) -> bytes:
 
 class Command(BaseCommand):
     help = (
-        "Load demo data (an organisation, 7 courses: every family on A4 and Letter, ~90 learners in 47 scripts,"
+        "Load demo data (an organisation, 10 courses: every family on A4 and Letter, three in Japanese, Urdu and"
+        " Traditional Chinese, ~90 learners in 47 scripts,"
         " and their completions). Safe to run again."
     )
 
@@ -244,7 +290,7 @@ class Command(BaseCommand):
                 )
                 enrollment_record_completion(
                     learner_id=learner.pk,
-                    course_id=by_slug[ISSUING[index % len(ISSUING)]].pk,
+                    course_id=by_slug[BY_LOCALE.get(sample.locale) or ISSUING[index % len(ISSUING)]].pk,
                     completed_at=base_time + timedelta(days=1, hours=index),
                     score=Decimal(76 + (index * 7) % 24),  # over every threshold: issued
                     source=CompletionSource.DEMO,
