@@ -45,7 +45,11 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200)
     website = models.URLField(blank=True)
     reply_to_email = models.EmailField(blank=True, help_text="Replies to certificate emails go here.")
-    logo = models.ImageField(upload_to="branding/logos/", blank=True, help_text="PNG or JPEG, printed top left.")
+    logo = models.ImageField(
+        upload_to="branding/logos/",
+        blank=True,
+        help_text="PNG or JPEG, printed at the head of every certificate (300 dpi at its printed size is plenty).",
+    )
     accent_color = models.CharField(max_length=7, default="#1F4E79", validators=[HEX_COLOUR])
     secondary_color = models.CharField(
         max_length=7, blank=True, validators=[HEX_COLOUR], help_text="Inner frame and name rule; blank: the accent."
