@@ -75,7 +75,12 @@ def credential_url(version: CertificateVersion) -> str:
 
 
 def _status_list_for(organisation: Organisation) -> StatusList:
-    """The organisation's list that takes new entries (locked), a new one when it is full enough."""
+    """The organisation's list that takes new entries (locked), a new one when it is full enough.
+
+    The organisation's row is locked first: with no list yet (or the last one full) there is no
+    list row to lock, and two workers would both make list number N (a unique constraint refused
+    the second, and its reissue failed: four workers reissuing 2,000 at once on PostgreSQL)."""
+    Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk", flat=True).first()
     current = StatusList.objects.select_for_update().filter(organisation=organisation).order_by("-number").first()
     if current is not None and current.entries.count() < current.size * FILL_LIMIT:
         return current
