@@ -54,7 +54,7 @@ __all__ = [
 rl_config.useA85 = 0
 
 #: Bump when a change to the layout, fonts or their versions changes the bytes of a rendered snapshot.
-RENDERER_VERSION = "3"  # 3: a look per family (frame, seal, score dial), the body spread over the page
+RENDERER_VERSION = "4"  # 3: a look per family (frame, seal, score dial); 4: one QR mask for every code
 
 
 def format_issue_date(value: date, locale: str) -> str:

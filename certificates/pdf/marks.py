@@ -19,6 +19,7 @@ from reportlab.pdfgen.canvas import Canvas
 #: Images are resampled to this resolution at the size they are drawn: sharp in print, and a
 #: 4000-pixel scan of a signature does not make a 2 MB certificate.
 PRINT_DPI = 300
+QR_MASK = 3
 
 
 def draw_sample_mark(canvas: Canvas, width: float, height: float) -> None:
@@ -34,7 +35,11 @@ def draw_sample_mark(canvas: Canvas, width: float, height: float) -> None:
 
 def draw_qr(canvas: Canvas, data: str, *, x: float, y: float, size: float) -> None:
     """A vector QR code: one path of dark modules, so it stays sharp and small."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    # One mask for every code rather than qrcode's search over all eight (each scored by its
+    # penalty rules): the search cost 4 ms of a 10 ms render. Mask 3 scored lowest on average for
+    # verify URLs (774 against 723 for each code's best, 150 random codes); the tests decode codes
+    # printed this way at 100 dpi.
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=QR_MASK)
     qr.add_data(data)
     qr.make(fit=True)
     matrix = qr.get_matrix()

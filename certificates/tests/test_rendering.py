@@ -436,3 +436,18 @@ def test_right_to_left_names_copy_as_typed_with_marks_joiners_punctuation_and_mi
     data = pdf.render_pdf(replace(CONTENT, holder_name=name), pdf.Design(locale=locale))
     lines = [unicodedata.normalize("NFC", line) for line in extracted(data, tmp_path)]
     assert text.clean(name).replace("\u200f", "") in lines
+
+
+def test_qr_codes_with_the_one_mask_decode_at_100_dpi_whatever_the_code(tmp_path):
+    """The QR mask is fixed (no per-code search): codes printed that way must still scan from a
+    plain 100 dpi image of the page, for any code."""
+    from certificates import codes
+
+    require_tool("pdftoppm", "zbarimg")
+    for index in range(25):
+        code = codes.display(codes.new_code())
+        url = f"https://certs.example.org/verify/{code}/"
+        content = replace(CONTENT, code=code, verify_url=url)
+        (tmp_path / f"{index}.pdf").write_bytes(pdf.render_pdf(content))
+        run("pdftoppm", "-r", "100", "-png", "-singlefile", str(tmp_path / f"{index}.pdf"), str(tmp_path / f"p{index}"))
+        assert run("zbarimg", "--raw", "-q", str(tmp_path / f"p{index}.png")).strip() == url
