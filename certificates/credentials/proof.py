@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -65,6 +66,13 @@ class _CheckingProcessor(jsonld.JsonLdProcessor):
         return expanded
 
 
+#: pyld keeps one cache of processed contexts per process (a cachetools LRU, not thread-safe): four
+#: threads signing at once corrupted it (a KeyError in its eviction, one reissue lost in CI's
+#: 2,000-certificate reissue by four workers). Worker and web processes are single-threaded, so
+#: the lock costs nothing there.
+_PYLD = threading.Lock()
+
+
 def canonicalize(document: dict, *, loader: Loader | None = None) -> str:
     """The document's RDFC-1.0 canonical N-Quads; ``UndefinedTerms`` if any term would be dropped."""
     processor = _CheckingProcessor()
@@ -74,7 +82,8 @@ def canonicalize(document: dict, *, loader: Loader | None = None) -> str:
         "documentLoader": loader or document_loader(),
     }
     try:
-        nquads = processor.normalize(copy.deepcopy(document), options)
+        with _PYLD:
+            nquads = processor.normalize(copy.deepcopy(document), options)
     except jsonld.JsonLdError as exc:
         raise _unwrapped(exc) from exc
     if processor.undefined:
