@@ -16,8 +16,6 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import io
-import os
-import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +26,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from django.conf import settings
+
+from .atomic_files import write_atomically
 
 #: Space kept in the PDF for the signature (the CMS blob: certificates, signed attributes,
 #: signature), in bytes. A fixed size spares pyHanko a trial signature to measure it (which doubles
@@ -120,21 +120,8 @@ def _write_pair(identity: Identity, common_name: str, years: int) -> None:
         else serialization.NoEncryption()
     )
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-    _write_atomically(identity.key, key_pem, mode=0o600)
-    _write_atomically(identity.certificate, certificate.public_bytes(serialization.Encoding.PEM), mode=0o644)
-
-
-def _write_atomically(path: Path, data: bytes, *, mode: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(handle, mode)
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
+    write_atomically(identity.key, key_pem, mode=0o600)
+    write_atomically(identity.certificate, certificate.public_bytes(serialization.Encoding.PEM), mode=0o644)
 
 
 def describe(identity: Identity) -> str:

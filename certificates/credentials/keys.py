@@ -10,9 +10,7 @@ credential signed with it verifies only while its key is published.
 from __future__ import annotations
 
 import fcntl
-import os
 import secrets
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +19,7 @@ from urllib.parse import quote, urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ..atomic_files import write_atomically
 from . import multibase
 from .contexts import DID_V1, MULTIKEY_V1
 from .errors import KeyNotFound
@@ -127,9 +126,9 @@ class KeyStore:
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        _write_atomically(self.directory / f"{key_id}.key", pem, mode=0o600)
-        _write_atomically(self.directory / f"{key_id}.pub", multibase.public_key_multibase(raw).encode(), mode=0o644)
-        _write_atomically(self.directory / "current", key_id.encode(), mode=0o644)  # last: the key is whole
+        write_atomically(self.directory / f"{key_id}.key", pem, mode=0o600)
+        write_atomically(self.directory / f"{key_id}.pub", multibase.public_key_multibase(raw).encode(), mode=0o644)
+        write_atomically(self.directory / "current", key_id.encode(), mode=0o644)  # last: the key is whole
         return key_id
 
     def _lock(self):
@@ -149,19 +148,6 @@ class _FileLock:
 
     def __exit__(self, *exc) -> None:
         self.handle.close()
-
-
-def _write_atomically(path: Path, data: bytes, *, mode: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(handle, mode)
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
 
 
 def did_web(site_url: str, *path: str) -> str:
