@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Cast, Length
 from django.db.models.lookups import LessThanOrEqual
 
-from . import dates
+from . import dates, wording
 from .custom_fields import CUSTOM_FIELDS_MAX_JSON_LENGTH, CustomFieldsError, check_custom_fields
 
 HEX_COLOUR = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Use a colour like #1F4E79.")
@@ -25,6 +25,14 @@ def validate_custom_fields(value) -> None:
 def custom_fields_fit(field_name: str) -> LessThanOrEqual:
     """A check constraint's condition: the JSON, as text, is within CUSTOM_FIELDS_MAX_JSON_LENGTH."""
     return LessThanOrEqual(Length(Cast(field_name, output_field=models.TextField())), CUSTOM_FIELDS_MAX_JSON_LENGTH)
+
+
+def validate_wording(value: str) -> None:
+    """Placeholders a certificate can fill, written correctly."""
+    try:
+        wording.check_wording(value)
+    except wording.WordingError as exc:
+        raise ValidationError(str(exc)) from exc
 
 
 def validate_locale(value: str) -> None:
@@ -122,6 +130,13 @@ class Course(models.Model):
     locale = models.CharField(max_length=20, blank=True, validators=[validate_locale])
     signature = models.ImageField(
         upload_to="branding/signatures/", blank=True, help_text="The instructor's signature (PNG, transparent)."
+    )
+    certificate_phrase = models.CharField(
+        max_length=200,
+        blank=True,
+        validators=[validate_wording],
+        help_text="The course's own words between the name and the course title, e.g. 'has completed 40 hours "
+        "of'; blank: the template's. Placeholders such as {cohort} work here too.",
     )
     email_paragraph = models.TextField(
         blank=True,

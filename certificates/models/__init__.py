@@ -1,7 +1,7 @@
 """Certificates and their versions (``certificate``), learners' requests (``cases``), staff desk queues
 (``queues``), Open Badges credentials and their status lists (``credentials``), background jobs
-(``jobs``), how often each was checked (``lookups``), and what the worker supervisor remembers
-(``watchdog``)."""
+(``jobs``), the designs staff manage (``templates``), how often each was checked (``lookups``), and
+what the worker supervisor remembers (``watchdog``)."""
 
 from .cases import CLOSED_CASE_STATES, LIVE_CASE_STATES, Case, CaseEvent, CaseKind, CaseState
 from .certificate import (
@@ -23,6 +23,7 @@ from .credentials import StatusList, VersionCredential
 from .jobs import ItemOutcome, JobKind, JobState, StaffJob, StaffJobItem
 from .lookups import LookupChannel, LookupCount
 from .queues import CompletionDispute, DeliveryProblem, HeldCertificate, NameCorrection, ReviewCertificate
+from .templates import CertificateTemplate, CertificateTemplateVersion, CertificateTemplateWording
 from .watchdog import StallAction, WorkerHeartbeat, WorkerStall
 
 __all__ = [
@@ -38,6 +39,9 @@ __all__ = [
     "Certificate",
     "CertificateEvent",
     "CertificateQuerySet",
+    "CertificateTemplate",
+    "CertificateTemplateVersion",
+    "CertificateTemplateWording",
     "CertificateVersion",
     "CompletionDispute",
     "DeliveryProblem",

@@ -51,6 +51,7 @@ class VersionReason(models.TextChoices):
     COURSE_CORRECTION = "course_correction", "Course correction"
     DISPUTE_DECISION = "dispute_decision", "Dispute decision"
     BULK_REISSUE = "bulk_reissue", "Bulk reissue"
+    TEMPLATE_CHANGE = "template_change", "Template change"
 
 
 class CertificateQuerySet(models.QuerySet):
@@ -232,6 +233,8 @@ SNAPSHOT_FIELDS = (
     "locale",
     "logo_path",
     "signature_path",
+    "phrase",
+    "template_version_id",
 )
 
 
@@ -272,6 +275,15 @@ class CertificateVersion(models.Model):
     locale = models.CharField(max_length=20, default="en")
     logo_path = models.CharField(max_length=300, blank=True)  # storage names: branding files are never overwritten
     signature_path = models.CharField(max_length=300, blank=True)
+    phrase = models.CharField(max_length=200, blank=True, help_text="The course's own line of wording, if any.")
+    template_version = models.ForeignKey(
+        "certificates.CertificateTemplateVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certificate_versions",
+        help_text="The published template that printed it; blank: the built-in template of its family.",
+    )
 
     pdf = models.FileField(upload_to=pdf_upload_to, blank=True, max_length=200)
     pdf_sha256 = models.CharField(max_length=64, blank=True, db_index=True)

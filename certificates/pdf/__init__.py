@@ -5,7 +5,8 @@ read from the system or the network. The same content always renders to the same
 invariant mode, with the issue date as the PDF's creation date), so a stored SHA-256 proves a file
 genuine and a regeneration can be checked against it.
 
-``content`` is the input, ``families`` the table of what differs between template families,
+``content`` is the input (what it says, how it is dressed), ``templates`` the look and wording of a
+template (the three built-in ones and those staff publish as data),
 ``layout`` the page, ``ornaments`` the families' vector decoration, ``marks`` the QR code, SAMPLE
 mark and images, ``typeset`` fitting text to a width. docs/DESIGNS.md shows the result.
 """
@@ -19,17 +20,20 @@ from datetime import date
 from reportlab import rl_config
 from reportlab.pdfgen.canvas import Canvas
 
+from courses import wording
 from courses.dates import format_certificate_date
 
 from .. import fonts, text
 from .content import PAGE_SIZES, SAMPLE_CODE, SAMPLE_QR, CertificateContent, Design, as_sample
-from .families import FAMILIES, SCORED_FAMILIES, details, family_of
 from .layout import draw_page
-from .marks import draw_sample_mark
+from .marks import draw_sample_mark, is_pdf, underlay_pdf
+from .templates import BUILT_IN, FAMILIES, FONT_ROLES, SCORED_FAMILIES, Template, Wording, built_in, filled, values_of
 from .typeset import fit
 
 __all__ = [
+    "BUILT_IN",
     "FAMILIES",
+    "FONT_ROLES",
     "PAGE_SIZES",
     "RENDERER_VERSION",
     "SAMPLE_CODE",
@@ -37,10 +41,14 @@ __all__ = [
     "SCORED_FAMILIES",
     "CertificateContent",
     "Design",
+    "Template",
+    "Wording",
     "as_sample",
+    "built_in",
+    "cut_texts",
     "describe_characters",
-    "details",
     "fit",
+    "is_pdf",
     "format_issue_date",
     "printed_content",
     "render_pdf",
@@ -72,30 +80,55 @@ def describe_characters(chars: str) -> str:
     return ", ".join(text.describe(char) for char in chars)
 
 
-def printed_content(content: CertificateContent) -> CertificateContent:
+def printed_content(content: CertificateContent, template: Template | None = None) -> CertificateContent:
     """The content as far as it reaches the page: two contents equal here render the same text."""
-    return replace(content, score=content.score if content.template_family in SCORED_FAMILIES else None)
+    template = template or built_in(content.template_family)
+    phrase = wording.placeholders(content.phrase)  # the course's own line prints fields too
+    return replace(
+        content,
+        score=content.score if template.prints_score or "score" in phrase else None,
+        completed_on=content.completed_on if template.uses("completed_on") or "completed_on" in phrase else None,
+    )
 
 
-def render_pdf(content: CertificateContent, design: Design = Design()) -> bytes:
-    """Render one certificate as a landscape PDF page."""
-    family = family_of(content.template_family)
+def _draw(content: CertificateContent, design: Design, template: Template | None) -> tuple[bytes, list[str]]:
+    template = template or built_in(content.template_family)
     width, height = design.page()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(width, height), invariant=True, pageCompression=1)
     issued = content.issued_on
+    dates = {
+        "issued": format_issue_date(issued, design.locale),
+        "completed": format_issue_date(content.completed_on, design.locale) if content.completed_on else "",
+    }
+    values, custom = values_of(content, **dates)
+    heading = filled(template.wording_for(design.locale).heading, values, custom)
     canvas.setDateFormatter(lambda *_: f"D:{issued:%Y%m%d}000000+00'00'")
-    canvas.setTitle(f"{family.heading}: {text.clean(content.course_title)} — {text.clean(content.holder_name)}")
+    canvas.setTitle(f"{text.clean(heading)}: {text.clean(content.course_title)} — {text.clean(content.holder_name)}")
     canvas.setAuthor(text.clean(content.organisation_name))
     canvas.setSubject(text.clean(content.course_title))
     canvas.setCreator("Laurel")
     canvas.setProducer("Laurel")
-    draw_page(canvas, printed_content(content), design, family, format_issue_date(issued, design.locale))
+    cuts = draw_page(canvas, printed_content(content, template), design, template, **dates)
     if content.sample:
         draw_sample_mark(canvas, width, height)
     canvas.showPage()
     canvas.save()
-    return buffer.getvalue()
+    data = buffer.getvalue()
+    if design.background and is_pdf(design.background):
+        data = underlay_pdf(data, design.background)
+    return data, cuts
+
+
+def render_pdf(content: CertificateContent, design: Design = Design(), template: Template | None = None) -> bytes:
+    """Render one certificate as a landscape PDF page: ``template``'s look and wording (the built-in
+    one of the content's family when None), ``design``'s colours, paper and images."""
+    return _draw(content, design, template)[0]
+
+
+def cut_texts(content: CertificateContent, design: Design = Design(), template: Template | None = None) -> list[str]:
+    """The texts this certificate would print cut short or leave out for lack of room."""
+    return _draw(replace(content, sample=False), replace(design, background=None), template)[1]
 
 
 PREVIEW_SIZE = (1200, 627)

@@ -25,6 +25,8 @@ class CertificateContent:
     score: Decimal | None = None
     cohort: str = ""
     custom_fields: tuple[tuple[str, str], ...] = ()  # (label, value), printed in this order
+    phrase: str = ""  # the course's own words between the name and the course; blank: the template's
+    completed_on: date | None = None
     #: A preview for staff, never a certificate: marked SAMPLE across the page, and its ID and QR
     #: code say so instead of pointing at a verify page.
     sample: bool = False
@@ -48,6 +50,8 @@ class Design:
     locale: str = "en"  # for the date of issue
     logo: bytes | None = field(default=None, repr=False)  # PNG or JPEG
     signature: bytes | None = field(default=None, repr=False)
+    #: Artwork drawn under everything: a PNG or JPEG stretched to the page, or a one-page PDF.
+    background: bytes | None = field(default=None, repr=False)
 
     def page(self) -> tuple[float, float]:
         return PAGE_SIZES.get(self.page_size.upper(), PAGE_SIZES["A4"])

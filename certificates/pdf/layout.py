@@ -13,8 +13,8 @@ from reportlab.pdfgen.canvas import Canvas
 from .. import fonts, text
 from . import marks, ornaments
 from .content import SAMPLE_QR, CertificateContent, Design
-from .families import Family, details
-from .typeset import Block, block, fit, label
+from .templates import Template, Wording, details, filled, values_of
+from .typeset import Block, block, cuts_of, fitted, label
 
 LOGO_TOP = (170, 46)  # the largest a logo centred above the organisation is drawn, in points
 LOGO_CORNER = (140, 60)  # ... and in the top left corner, beside an emblem
@@ -33,26 +33,52 @@ class _Spaced:
     rule_after: bool = False
 
 
-def draw_page(canvas: Canvas, content: CertificateContent, design: Design, family: Family, issued: str) -> None:
+@dataclass(frozen=True, slots=True)
+class _Faces:
+    heading: text.FontSet
+    name: text.FontSet
+    body: text.FontSet
+
+
+def _faces(template: Template, locale: str) -> _Faces:
+    by_role = {"serif": fonts.serif(locale), "sans": fonts.sans(locale)}
+    return _Faces(by_role[template.heading_font], by_role[template.name_font], by_role[template.body_font])
+
+
+def draw_page(
+    canvas: Canvas, content: CertificateContent, design: Design, template: Template, *, issued: str, completed: str
+) -> list[str]:
+    """Draw the page; return the texts that were cut short to fit (the checks before publishing)."""
     width, height = design.page()
     palette = ornaments.Palette.of(design.accent, design.secondary, design.ink, design.muted)
-    serif, sans = fonts.serif(design.locale), fonts.sans(design.locale)
-    box = ornaments.FRAMES[family.frame](canvas, width, height, palette)
-    header_bottom, emblem_bottom = _header(canvas, content, design, family, box, palette, serif, sans)
-    footer_top = _footer(canvas, content, design, box, palette, sans, issued)
-    _body(canvas, content, family, box, palette, serif, sans, top=min(header_bottom, emblem_bottom), bottom=footer_top)
+    faces = _faces(template, design.locale)
+    words = template.wording_for(design.locale)
+    values, custom = values_of(content, issued=issued, completed=completed)
+    if design.background and not marks.is_pdf(design.background):
+        marks.draw_background(canvas, design.background, width=width, height=height)
+    box = ornaments.FRAMES[template.frame](canvas, width, height, palette)
+    heading = filled(words.heading, values, custom)
+    header_bottom, emblem_bottom = _header(canvas, content, design, template, heading, box, palette, faces)
+    footer_top = _footer(canvas, content, design, words, box, palette, faces.body, issued)
+    top = min(header_bottom, emblem_bottom)
+    phrase = filled(content.phrase or words.phrase, values, custom)
+    intro = filled(words.intro, values, custom)
+    lines = details(content, template, words, values, custom)
+    _body(canvas, content, template, (intro, phrase, lines), box, palette, faces, top=top, bottom=footer_top)
+    return cuts_of(canvas)
 
 
-def _header(canvas, content, design, family, box, palette, serif, sans) -> tuple[float, float]:
+def _header(canvas, content, design, template, heading_text, box, palette, faces) -> tuple[float, float]:
     """Logo, organisation and heading; returns the bottom of the header and of the emblem."""
     top = box.top
     corner = 0.0  # width kept clear at each side for the logo and the emblem
     emblem_bottom = box.top
-    if family.emblem:
+    if template.emblem:
         corner = LOGO_CORNER[0] + 8
         x, y = box.right - EMBLEM_RADIUS - 16, box.top - EMBLEM_RADIUS - 2
-        emblem = ornaments.EMBLEMS[family.emblem]
-        emblem_bottom = emblem(canvas, x=x, y=y, r=EMBLEM_RADIUS, palette=palette, score=content.score, sans=sans)
+        emblem = ornaments.EMBLEMS[template.emblem]
+        score = content.score if template.prints_score else None
+        emblem_bottom = emblem(canvas, x=x, y=y, r=EMBLEM_RADIUS, palette=palette, score=score, sans=faces.body)
         if design.logo:
             w, h = LOGO_CORNER
             marks.draw_image(canvas, design.logo, x=box.left, top=box.top, max_w=w, max_h=h, centred=False)
@@ -62,48 +88,62 @@ def _header(canvas, content, design, family, box, palette, serif, sans) -> tuple
         top -= 10 + marks.draw_image(canvas, design.logo, x=box.centre, top=top, max_w=w, max_h=h)[1]
     inner = box.width - 2 * corner
     canvas.setFillColor(palette.muted)
-    top = block(content.organisation_name, sans, width=inner, size=13).draw(canvas, centre=box.centre, top=top)
+    organisation = _noted(canvas, block(content.organisation_name, faces.body, width=inner, size=13), "organisation")
+    top = organisation.draw(canvas, centre=box.centre, top=top)
     canvas.setFillColor(palette.accent)
-    face = serif if family.heading_face == "serif" else sans
-    heading = block(family.heading, face, width=inner, size=family.heading_size, min_size=16)
-    top = heading.draw(canvas, centre=box.centre, top=top - 6)
+    heading = block(heading_text, faces.heading, width=inner, size=template.heading_size, min_size=16)
+    top = _noted(canvas, heading, heading_text).draw(canvas, centre=box.centre, top=top - 6)
     return top, emblem_bottom
 
 
-def _name(value: str, serif: text.FontSet, width: float) -> Block:
+def _noted(canvas: Canvas, fitted_block: Block, value: str) -> Block:
+    if fitted_block.cut:
+        cuts_of(canvas).append(value)
+    return fitted_block
+
+
+def _name(value: str, face: text.FontSet, width: float) -> Block:
     """One line as large as fits; a long name goes onto two lines rather than print small on one."""
-    fitted = partial(fit, value, serif, width=width, max_size=NAME_LARGEST, wrapped_max=NAME_WRAPPED)
-    size, lines = fitted(min_size=NAME_ONE_LINE_LEAST)
-    if "…" in value or not any("…" in run.text for line in lines for run in line.runs):
+    sized = partial(fitted, value, face, width=width, max_size=NAME_LARGEST, wrapped_max=NAME_WRAPPED)
+    size, lines, cut = sized(min_size=NAME_ONE_LINE_LEAST)
+    if not cut:
         return Block(tuple(lines), size)
-    size, lines = fitted(min_size=NAME_LEAST)  # too long for two lines at that size either: smaller
-    return Block(tuple(lines), size)
+    size, lines, cut = sized(min_size=NAME_LEAST)  # too long for two lines at that size either: smaller
+    return Block(tuple(lines), size, cut)
 
 
-def _body(canvas, content, family, box, palette, serif, sans, *, top: float, bottom: float) -> None:
+def _body(canvas, content, template, words, box, palette, faces, *, top: float, bottom: float) -> None:
+    intro, phrase, lines = words
     inner = box.width - 40
-    course = block(content.course_title, sans, width=inner, size=22, min_size=12, max_lines=2, wrapped_max=18)
+    body = faces.body
+    course = block(content.course_title, body, width=inner, size=22, min_size=12, max_lines=2, wrapped_max=18)
     items = [
-        _Spaced(block("This certifies that", sans, width=inner, size=13), 0, 3, "muted"),
-        _Spaced(_name(content.holder_name, serif, box.width - 16), 6, 2, "ink", rule_after=True),
-        _Spaced(block(family.phrase, sans, width=inner, size=13), 12, 1.5, "muted"),
+        _Spaced(block(intro, body, width=inner, size=13), 0, 3, "muted"),
+        _Spaced(_name(content.holder_name, faces.name, box.width - 16), 6, 2, "ink", rule_after=True),
+        _Spaced(block(phrase, body, width=inner, size=13), 12, 1.5, "muted"),
         _Spaced(course, 4, 0.6, "ink"),
     ]
-    extra = details(content)[: 3 if len(course.lines) == 1 else 2]  # lines left above the footer
-    for index, line in enumerate(extra):
-        prominent = index == 0 and family.score_prominent and content.score is not None
+    room = 3 if len(course.lines) == 1 else 2  # lines left above the footer
+    for dropped in lines[room:]:
+        cuts_of(canvas).append(dropped.text)
+    for index, line in enumerate(lines[:room]):
         items.append(
             _Spaced(
-                block(line, sans, width=inner, size=14 if prominent else 11),
+                block(line.text, body, width=inner, size=14 if line.prominent else 11),
                 8 if index == 0 else 3,
                 1.2 if index == 0 else 0.3,
-                "accent" if prominent else "muted",
+                "accent" if line.prominent else "muted",
             )
         )
+    for item, value in zip(items, (intro, content.holder_name, phrase, content.course_title), strict=False):
+        _noted(canvas, item.block, value)
+    for item, line in zip(items[4:], lines, strict=False):
+        _noted(canvas, item.block, line.text)
     rule_space = 12  # under the name's descenders, then the rule
     used = sum(item.block.height + item.gap_before for item in items) + rule_space
     while used > top - bottom and len(items) > 4:  # never past the footer: the last detail goes first
         dropped = items.pop()
+        cuts_of(canvas).append(lines[len(items) - 4].text)
         used -= dropped.block.height + dropped.gap_before
     edge_weight = 3
     spare = max(0.0, top - bottom - used)
@@ -117,10 +157,10 @@ def _body(canvas, content, family, box, palette, serif, sans, *, top: float, bot
         if item.rule_after:
             y -= rule_space
             half = min(box.width * 0.36, max(150, item.block.width() / 2 + 30))
-            ornaments.draw_rule(canvas, family.rule, centre=box.centre, y=y + 4, half=half, palette=palette)
+            ornaments.draw_rule(canvas, template.rule, centre=box.centre, y=y + 4, half=half, palette=palette)
 
 
-def _footer(canvas, content, design, box, palette, sans, issued: str) -> float:
+def _footer(canvas, content, design, words: Wording, box, palette, sans, issued: str) -> float:
     """Signature (left), date (centre), ID and QR code (right), the verify line under them; returns the top."""
     base = box.bottom + 38  # the baseline of the instructor's name and the date
     top = base + 20
@@ -145,7 +185,7 @@ def _footer(canvas, content, design, box, palette, sans, issued: str) -> float:
     canvas.setStrokeColor(palette.muted)
     canvas.line(box.centre - 80, base + 16, box.centre + 80, base + 16)
     canvas.setFillColor(palette.muted)
-    label(canvas, "Date of issue", font_set=sans, centre=box.centre, y=base - 13.5, size=9, width=170)
+    label(canvas, words.date_label, font_set=sans, centre=box.centre, y=base - 13.5, size=9, width=170)
 
     qr_x, qr_y = box.right - 8 - QR_SIZE, base - 16
     canvas.setFillColor(HexColor("#000000"))
@@ -153,7 +193,7 @@ def _footer(canvas, content, design, box, palette, sans, issued: str) -> float:
     top = max(top, qr_y + QR_SIZE)
     code_centre = qr_x - 76
     canvas.setFillColor(palette.muted)
-    label(canvas, "Certificate ID", font_set=sans, centre=code_centre, y=base + 14, size=9, width=132)
+    label(canvas, words.id_label, font_set=sans, centre=code_centre, y=base + 14, size=9, width=132)
     canvas.setFillColor(palette.ink)
     label(canvas, content.code, font_set=sans, centre=code_centre, y=base, size=11, width=132)
     canvas.setFillColor(palette.muted)

@@ -13,6 +13,7 @@ import qrcode
 import qrcode.constants
 from PIL import Image
 from reportlab.lib.colors import HexColor
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen.canvas import Canvas
 
@@ -186,3 +187,29 @@ def draw_image(
     canvas.restoreState()
     canvas._formsinuse.append(ready.digest)
     return ready.width, ready.height
+
+
+def is_pdf(data: bytes) -> bool:
+    return data[:5] == b"%PDF-"
+
+
+def draw_background(canvas: Canvas, data: bytes, *, width: float, height: float) -> None:
+    """Artwork under everything, stretched to the page: a JPEG goes in as it is (no re-encoding),
+    a PNG as reportlab embeds it. (A PDF background is laid under afterwards: underlay_pdf.)"""
+    canvas.drawImage(ImageReader(io.BytesIO(data)), 0, 0, width=width, height=height, mask=None)
+
+
+def underlay_pdf(page: bytes, background: bytes) -> bytes:
+    """``page`` with the first page of the PDF ``background`` drawn under it, scaled to the page.
+
+    reportlab cannot read a PDF, so qpdf (pikepdf) copies the background page in as a form XObject
+    and wraps the two content streams; nothing is rasterised or re-encoded. Saved with a document
+    ID derived from the content, so the same inputs give the same bytes."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(page)) as document, pikepdf.open(io.BytesIO(background)) as artwork:
+        target = document.pages[0]
+        target.add_underlay(artwork.pages[0], target.mediabox)
+        out = io.BytesIO()
+        document.save(out, deterministic_id=True, compress_streams=True, linearize=False)
+    return out.getvalue()

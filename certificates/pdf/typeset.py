@@ -34,7 +34,13 @@ def _wrap(value: str, chain: text.FontSet, size: float, width: float) -> list[te
     return [text.layout(line, chain) for line in _wrap_text(value, chain, size, width)]
 
 
-def fit(
+def fit(value: str, chain: text.FontSet, **kwargs) -> tuple[float, list[text.Line]]:
+    """The largest size (and its lines) at which ``value`` fits: see fitted()."""
+    size, lines, _cut = fitted(value, chain, **kwargs)
+    return size, lines
+
+
+def fitted(
     value: str,
     chain: text.FontSet,
     *,
@@ -43,30 +49,32 @@ def fit(
     min_size: float,
     max_lines: int = 2,
     wrapped_max: float | None = None,
-) -> tuple[float, list[text.Line]]:
+) -> tuple[float, list[text.Line], bool]:
     """The largest size (and its lines) at which ``value`` fits ``width``: shrink, then wrap, then
-    as a last resort cut the last line with an ellipsis. Nothing ever prints below ``min_size`` or
-    outside ``width``. ``wrapped_max`` caps the size once text wraps (two big lines would collide)."""
+    as a last resort cut the last line with an ellipsis (the third value says it was cut). Nothing
+    ever prints below ``min_size`` or outside ``width``. ``wrapped_max`` caps the size once text
+    wraps (two big lines would collide)."""
     chain = chain.for_text(text.clean(value))  # glyph forms judged on the whole value, not line by line
     single = text.layout(value, chain)
     natural = single.width(1) or 1
     if width / natural >= min_size:
-        return min(max_size, width / natural), [single]
+        return min(max_size, width / natural), [single], False
     for size in range(int(min(max_size, wrapped_max or max_size)), int(min_size) - 1, -1):
         lines = _wrap(value, chain, size, width)
         if len(lines) <= max_lines and all(line.width(size) <= width for line in lines):
-            return size, lines
+            return size, lines, False
     # Too long even wrapped (or one unbreakable run, as Chinese and Thai names are): cut, never overflow.
     texts = _wrap_text(value, chain, min_size, width)
     if len(texts) > max_lines:
         texts = [*texts[: max_lines - 1], " ".join(texts[max_lines - 1 :])]
-    return min_size, [_ellipsised(line, chain, min_size, width) for line in texts]
+    cut = [_ellipsised(line, chain, min_size, width) for line in texts]
+    return min_size, [line for line, _ in cut], any(was_cut for _, was_cut in cut)
 
 
-def _ellipsised(value: str, chain: text.FontSet, size: float, width: float) -> text.Line:
+def _ellipsised(value: str, chain: text.FontSet, size: float, width: float) -> tuple[text.Line, bool]:
     line = text.layout(value, chain)
     if line.width(size) <= width:
-        return line
+        return line, False
     low, high = 0, len(value)
     while low < high:  # the longest prefix that fits with the ellipsis
         middle = (low + high + 1) // 2
@@ -74,7 +82,7 @@ def _ellipsised(value: str, chain: text.FontSet, size: float, width: float) -> t
             low = middle
         else:
             high = middle - 1
-    return text.layout(value[:low].rstrip() + "…", chain)
+    return text.layout(value[:low].rstrip() + "…", chain), True
 
 
 def _extents(lines: Sequence[text.Line]) -> tuple[float, float]:
@@ -92,6 +100,7 @@ class Block:
 
     lines: Sequence[text.Line]
     size: float
+    cut: bool = False  # cut short with an ellipsis: too long for its place even at its least size
 
     @property
     def leading(self) -> float:
@@ -131,10 +140,10 @@ def block(
     """``value`` fitted to ``width``: at ``size`` if it fits, else smaller (down to ``min_size``,
     8 pt by default), wrapped onto at most ``max_lines`` lines."""
     low = min(size, 8) if min_size is None else min_size
-    fitted, lines = fit(
+    fitted_size, lines, cut = fitted(
         value, chain, width=width, max_size=size, min_size=low, max_lines=max_lines, wrapped_max=wrapped_max
     )
-    return Block(tuple(lines), fitted)
+    return Block(tuple(lines), fitted_size, cut)
 
 
 def centred(canvas: Canvas, lines: Sequence[text.Line], *, centre: float, y: float, size: float) -> float:
@@ -157,5 +166,14 @@ def label(
     max_lines: int = 1,
 ) -> float:
     """A small centred text on baseline ``y`` that may shrink a little and wrap; returns the baseline below."""
-    fitted = block(value, font_set, width=width, size=size, max_lines=max_lines)
-    return centred(canvas, fitted.lines, centre=centre, y=y, size=fitted.size)
+    small = block(value, font_set, width=width, size=size, max_lines=max_lines)
+    if small.cut:
+        cuts_of(canvas).append(value)
+    return centred(canvas, small.lines, centre=centre, y=y, size=small.size)
+
+
+def cuts_of(canvas: Canvas) -> list[str]:
+    """The texts cut short on this canvas's page so far: what the checks before publishing report."""
+    if not hasattr(canvas, "laurel_cuts"):
+        canvas.laurel_cuts = []
+    return canvas.laurel_cuts

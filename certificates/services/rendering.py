@@ -15,7 +15,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -35,6 +34,7 @@ from ..models import (
 )
 from ..transitions import log_event, transition
 from .credentials import credential_sign
+from .designs import page_design, read_file, template_from_design
 from .handoff import enqueue_after_commit
 from .snapshot import snapshot_of
 
@@ -59,33 +59,59 @@ def content_for(version: CertificateVersion) -> pdf.CertificateContent:
         score=version.score,
         cohort=version.cohort,
         custom_fields=tuple((label, value) for label, value in version.custom_fields),
+        phrase=version.phrase,
+        completed_on=timezone.localtime(version.completed_at).date() if version.completed_at else None,
     )
+
+
+def template_for(version: CertificateVersion) -> pdf.Template:
+    """The published template version that prints it, or its family's built-in template."""
+    if version.template_version_id is None:
+        return pdf.built_in(version.template_family)
+    return template_from_design(version.template_version.design)
 
 
 def prints_the_same(version: CertificateVersion, other: CertificateVersion) -> bool:
     """Would the two versions print the same page? (Same text, same design inputs; the code is shared.)"""
-    design_inputs = ("accent_color", "secondary_color", "page_size", "locale", "logo_path", "signature_path")
-    return pdf.printed_content(content_for(version)) == pdf.printed_content(content_for(other)) and all(
-        getattr(version, name) == getattr(other, name) for name in design_inputs
+    design_inputs = (
+        "accent_color",
+        "secondary_color",
+        "page_size",
+        "locale",
+        "logo_path",
+        "signature_path",
+        "template_version_id",
     )
-
-
-def _read(name: str) -> bytes | None:
-    if not name:
-        return None
-    with default_storage.open(name, "rb") as handle:
-        return handle.read()
+    template = template_for(version)
+    return pdf.printed_content(content_for(version), template) == pdf.printed_content(
+        content_for(other), template
+    ) and all(getattr(version, name) == getattr(other, name) for name in design_inputs)
 
 
 def design_for(version: CertificateVersion) -> pdf.Design:
+    if version.template_version_id is not None:
+        return page_design(
+            version.template_version.design,
+            locale=version.locale,
+            accent=version.accent_color,
+            secondary=version.secondary_color,
+            page_size=version.page_size,
+            logo=version.logo_path,
+            signature=version.signature_path,
+        )
     return pdf.Design(
         accent=version.accent_color,
         secondary=version.secondary_color,
         page_size=version.page_size,
         locale=version.locale,
-        logo=_read(version.logo_path),
-        signature=_read(version.signature_path),
+        logo=read_file(version.logo_path),
+        signature=read_file(version.signature_path),
     )
+
+
+def unsigned_pdf(version: CertificateVersion) -> bytes:
+    """The version's page before it is signed: the same bytes every time it is made."""
+    return pdf.render_pdf(content_for(version), design_for(version), template_for(version))
 
 
 def _store(field, name: str, data: bytes) -> str:
@@ -135,7 +161,7 @@ def certificate_render(*, certificate_id: int) -> Certificate:
         certificate_id=certificate_id, is_current=True
     )
     try:
-        data = signing.sign_pdf(pdf.render_pdf(content_for(version), design_for(version)))
+        data = signing.sign_pdf(unsigned_pdf(version))
         pdf_name = _store(version.pdf, pdf_upload_to(version, ""), data)  # stored, sent and hashed: signed
         credential_sign(version_id=version.pk)  # the Open Badges credential, signed once per version
     except Exception as exc:
@@ -231,7 +257,7 @@ def certificate_preview(*, course_id: int, holder_name: str = SAMPLE_HOLDER) -> 
     )
     snapshot, _problems = snapshot_of(enrollment)
     version = CertificateVersion(certificate=Certificate(code=codes.new_code()), number=1, **snapshot)
-    data = pdf.render_pdf(pdf.as_sample(content_for(version)), design_for(version))
+    data = pdf.render_pdf(pdf.as_sample(content_for(version)), design_for(version), template_for(version))
     return data, pdf.render_preview_png(data)
 
 
@@ -247,4 +273,5 @@ def certificate_preview_with_name(*, certificate_id: int, holder_name: str) -> b
         **{name: getattr(current, name) for name in SNAPSHOT_FIELDS if name != "holder_name"},
         holder_name=holder_name,
     )
-    return pdf.render_preview_png(pdf.render_pdf(pdf.as_sample(content_for(corrected)), design_for(corrected)))
+    sample = pdf.render_pdf(pdf.as_sample(content_for(corrected)), design_for(corrected), template_for(corrected))
+    return pdf.render_preview_png(sample)

@@ -8,11 +8,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from courses import wording
 from learners.models import Enrollment
 from learners.text import name_problem
 
 from .. import pdf
 from ..errors import CertificateError
+from ..selectors.templates import published_template_version
 
 MISSING_NAME = "learner has no name to print"
 MISSING_EMAIL = "learner has no email address"
@@ -61,11 +63,16 @@ def _printing_problems(snapshot: dict) -> list[str]:
         "instructor title": snapshot["instructor_title"],
         "cohort": snapshot["cohort"],
         "custom fields": " ".join(f"{label} {value}" for label, value in snapshot["custom_fields"]),
+        "course's line of wording": wording.literal_text(snapshot["phrase"]),
         f"date of issue in locale {snapshot['locale']!r}": pdf.format_issue_date(
             snapshot["issued_on"], snapshot["locale"]
         ),
     }
     problems = []
+    try:
+        wording.check_wording(snapshot["phrase"])
+    except wording.WordingError as exc:
+        problems.append(f"course's line of wording: {exc}")
     for what, value in texts.items():
         missing = pdf.uncovered_characters(value or "")
         if missing:
@@ -105,6 +112,9 @@ def snapshot_of(enrollment: Enrollment, *, issued_on: date | None = None) -> tup
     """
     learner, course = enrollment.learner, enrollment.course
     organisation = course.organisation
+    # The organisation's published template for the family; None: the family's built-in one.
+    template = published_template_version(organisation_id=organisation.pk, family=course.template_family)
+    design = template.design if template else {}
     problems: list[str] = []
     try:
         custom_fields = _custom_fields(enrollment)
@@ -123,12 +133,15 @@ def snapshot_of(enrollment: Enrollment, *, issued_on: date | None = None) -> tup
         "score": enrollment.score,
         "cohort": _cohort(enrollment),
         "custom_fields": custom_fields,
-        "accent_color": course.accent_color or organisation.accent_color,
-        "secondary_color": course.secondary_color or organisation.secondary_color,
-        "page_size": course.page_size or organisation.page_size,
+        "accent_color": course.accent_color or design.get("accent_color") or organisation.accent_color,
+        "secondary_color": course.secondary_color
+        or (design["secondary_color"] if design else organisation.secondary_color),
+        "page_size": course.page_size or design.get("page_size") or organisation.page_size,
         "locale": course.locale or organisation.locale,
-        "logo_path": organisation.logo.name or "",
-        "signature_path": course.signature.name or "",
+        "logo_path": design.get("logo_path") or organisation.logo.name or "",
+        "signature_path": course.signature.name or design.get("signature_path") or "",
+        "phrase": course.certificate_phrase,
+        "template_version_id": template.pk if template else None,
     }
     problems += _data_problems(holder_name=snapshot["holder_name"], email=snapshot["recipient_email"])
     problems += _printing_problems(snapshot)

@@ -194,7 +194,7 @@ def test_csv_export_is_formula_safe(admin_client_, run_on_commit):
 def _fast_renderer():
     """The renderer is not what this test is about: a stand-in makes distinct bytes per content."""
     render = mock.patch.object(
-        pdf, "render_pdf", side_effect=lambda content, design: b"%PDF-1.4 " + repr(content).encode()
+        pdf, "render_pdf", side_effect=lambda content, design, template=None: b"%PDF-1.4 " + repr(content).encode()
     )
     png = mock.patch.object(pdf, "render_preview_png", return_value=b"\x89PNG stand-in")
     sign = mock.patch.object(signing, "sign_pdf", side_effect=lambda data: data)  # the stand-in is no PDF
