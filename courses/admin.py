@@ -23,7 +23,10 @@ class CourseAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["organisation", "slug", "title", "preview_links"]}),
         ("Issuance", {"fields": ["issuance_rule", "threshold", "validity_months"]}),
-        ("Certificate", {"fields": ["template_family", "instructor_name", "instructor_title", "signature"]}),
+        (
+            "Certificate",
+            {"fields": ["template_family", "certificate_phrase", "instructor_name", "instructor_title", "signature"]},
+        ),
         ("Email", {"fields": ["email_paragraph"]}),
         (
             "Branding (blank: the organisation's)",

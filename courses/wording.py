@@ -48,7 +48,8 @@ def placeholders(text: str) -> list[str]:
     try:
         pairs = _spec_split(text)
     except ValueError as exc:
-        raise WordingError(f"{text!r}: {exc} (write {{{{ and }}}} for a brace that prints)") from exc
+        # Python's own wording ("Single '}' encountered in format string") is not for staff.
+        raise WordingError(f"{text!r}: a brace without its pair (write {{{{ or }}}} for one that prints)") from exc
     names = []
     for _literal, name in pairs:
         if name is None:

@@ -28,7 +28,14 @@ MAX_SELECTED = 5000
 
 
 def reissue_confirm(
-    request, *, certificate_ids: list[int], course: Course | None, back: str, select_across: bool = False
+    request,
+    *,
+    certificate_ids: list[int],
+    course: Course | None,
+    back: str,
+    select_across: bool = False,
+    reason: str = "",
+    title: str = "",
 ):
     """The confirmation page (GET-like) and the start of the job (POST with ``confirm``)."""
     require(request, REISSUE_MANY)
@@ -39,6 +46,7 @@ def reissue_confirm(
                 note=request.POST.get("note", ""),
                 by=request.user,
                 course_id=course.pk if course else None,
+                reason=reason,
             )
         except jobs.JobError as exc:
             messages.error(request, f"Not started: {exc}")
@@ -49,7 +57,7 @@ def reissue_confirm(
     preview = jobs.reissue_preview(certificate_ids=certificate_ids)
     context = {
         **admin.site.each_context(request),
-        "title": f"Reissue {course.title if course else f'{len(certificate_ids)} certificates'}",
+        "title": title or f"Reissue {course.title if course else f'{len(certificate_ids)} certificates'}",
         "preview": preview,
         "course": course,
         # A selection is posted back as the page's ids, or as "all N" with the list's filters (the URL):

@@ -116,6 +116,7 @@ class CertificateTemplate(models.Model):
 
     class Meta:
         ordering = ["organisation", "family", "name"]
+        permissions = [("publish_certificatetemplate", "Can publish a certificate template")]
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "family"], condition=Q(is_default=True), name="template_one_default_per_family"

@@ -209,7 +209,13 @@ def underlay_pdf(page: bytes, background: bytes) -> bytes:
 
     with pikepdf.open(io.BytesIO(page)) as document, pikepdf.open(io.BytesIO(background)) as artwork:
         target = document.pages[0]
-        target.add_underlay(artwork.pages[0], target.mediabox)
+        # add_underlay() would name the form at random, and the same inputs must give the same bytes.
+        form = document.copy_foreign(artwork.pages[0].as_form_xobject())
+        name = target.add_resource(form, pikepdf.Name.XObject, pikepdf.Name("/LaurelArtwork"))
+        placement = target.calc_form_xobject_placement(
+            form, name, pikepdf.Rectangle(target.mediabox), allow_expand=True
+        )
+        target.contents_add(b"q " + placement + b" Q", prepend=True)
         out = io.BytesIO()
         document.save(out, deterministic_id=True, compress_streams=True, linearize=False)
     return out.getvalue()

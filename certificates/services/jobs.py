@@ -286,6 +286,8 @@ SAMPLE_FIELDS = {
     "template_family": "Template",
     "score": "Score",
     "accent_color": "Colour",
+    "phrase": "Course's wording",
+    "template_version_id": "Template version",
 }
 
 

@@ -25,12 +25,8 @@ from ..models import (
     CertificateTemplate,
     CertificateTemplateVersion,
     Credential,
-    StaffJob,
-    VersionReason,
 )
 from .designs import design_of, page_design, read_file, template_from_design
-from .jobs import reissue_job_start
-from .lifecycle import ReissuePlan, certificates_reissue_plan
 
 logger = logging.getLogger(__name__)
 
@@ -218,8 +214,10 @@ def template_publish(*, template_id: int, by, note: str = "") -> CertificateTemp
 # --- certificates already issued -------------------------------------------------------------------
 
 
-def _issued_ids(template: CertificateTemplate) -> list[int]:
-    """Reissuable certificates of the courses this template prints for (its organisation, its family)."""
+def template_certificate_ids(*, template_id: int) -> list[int]:
+    """Reissuable certificates of the courses a template prints for (its organisation, its family):
+    what a reissue after publishing goes through (those that would print the same keep their version)."""
+    template = CertificateTemplate.objects.get(pk=template_id)
     courses = Course.objects.filter(organisation_id=template.organisation_id, template_family=template.family)
     return list(
         Certificate.objects.filter(
@@ -228,16 +226,3 @@ def _issued_ids(template: CertificateTemplate) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-
-
-def template_reissue_plan(*, template_id: int) -> ReissuePlan:
-    """What reissuing the template's certificates would do now: how many would print differently."""
-    template = CertificateTemplate.objects.get(pk=template_id)
-    return certificates_reissue_plan(certificate_ids=_issued_ids(template))
-
-
-def template_reissue_start(*, template_id: int, by, note: str) -> StaffJob:
-    """Reissue (in the background, through the staff desk's job) every certificate the latest
-    published version would print differently."""
-    plan = template_reissue_plan(template_id=template_id)
-    return reissue_job_start(certificate_ids=plan.changing, note=note, by=by, reason=VersionReason.TEMPLATE_CHANGE)

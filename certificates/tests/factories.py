@@ -45,6 +45,7 @@ def staff_member(group: str, username: str):
         importlib.import_module("certificates.migrations.0014_staff_groups").make_groups(apps, None)
         importlib.import_module("certificates.migrations.0015_staff_jobs").let_staff_see_jobs(apps, None)
         importlib.import_module("certificates.migrations.0016_verification").let_admins_erase(apps, None)
+        importlib.import_module("certificates.migrations.0019_template_permissions").grant(apps, None)
     user = UserFactory(username=username, is_staff=True)
     user.groups.add(Group.objects.get(name=group))
     return user

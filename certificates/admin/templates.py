@@ -1,0 +1,193 @@
+"""Certificate templates in the desk: edit the working copy and its wording per locale, see it printed
+for sample learners, publish it (after the checks), and reissue what a new version changes.
+
+Nothing here prints to a learner until it is published; publishing applies to new certificates, and
+certificates already issued change only through the reissue page (which counts them first).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from courses import wording
+
+from ..models import CertificateTemplate, CertificateTemplateVersion, CertificateTemplateWording, VersionReason
+from ..services import templates
+from .common import audit, require
+from .jobs import REISSUE_MANY, reissue_confirm
+
+PUBLISH = "certificates.publish_certificatetemplate"
+
+
+class WordingInline(admin.StackedInline):
+    model = CertificateTemplateWording
+    extra = 0
+    min_num = 1
+    fields = [("locale", "position"), "heading", "intro", "phrase", "lines", ("date_label", "id_label")]
+
+
+class VersionInline(admin.TabularInline):
+    model = CertificateTemplateVersion
+    extra = 0
+    fields = ["number", "published_at", "published_by", "note"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = False
+    verbose_name_plural = "Published versions (frozen: certificates keep the version that printed them)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CertificateTemplate)
+class CertificateTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation", "family", "is_default", "latest_version", "updated_at"]
+    list_filter = ["family", "is_default", "organisation"]
+    search_fields = ["name", "slug"]
+    list_select_related = ["organisation"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [WordingInline, VersionInline]
+    readonly_fields = ["placeholder_help", "checks", "previews", "publishing"]
+    fieldsets = [
+        (None, {"fields": ["organisation", "family", "name", "slug", "is_default"]}),
+        ("Before it goes out", {"fields": ["checks", "previews", "publishing"]}),
+        ("Look", {"fields": [("frame", "emblem", "rule"), ("heading_size", "score_prominent"), "page_size"]}),
+        ("Fonts by role", {"fields": [("heading_font", "name_font", "body_font")]}),
+        ("Colours", {"fields": [("accent_color", "secondary_color", "ink_color", "muted_color")]}),
+        ("Images", {"fields": ["logo", "signature", "background"]}),
+        ("Wording", {"fields": ["placeholder_help"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("versions")
+
+    @admin.display(description="Published")
+    def latest_version(self, template):
+        numbers = [version.number for version in template.versions.all()]
+        return f"v{max(numbers)}" if numbers else "not yet"
+
+    @admin.display(description="Placeholders")
+    def placeholder_help(self, template):
+        rows = [("{" + name + "}", meaning) for name, meaning in wording.PLACEHOLDERS.items()]
+        return format_html("<ul>{}</ul>", format_html_join("", "<li><code>{}</code>: {}</li>", rows))
+
+    @admin.display(description="Checks")
+    def checks(self, template):
+        if not template.pk:
+            return "Save the template to check it."
+        problems = templates.template_problems(template)
+        if not problems:
+            return (
+                "Ready to publish: every placeholder is known, every character printable, and the longest "
+                "names and course titles fit."
+            )
+        return format_html(
+            '<ul class="errorlist">{}</ul>', format_html_join("", "<li>{}</li>", ((problem,) for problem in problems))
+        )
+
+    @admin.display(description="Preview (working copy, marked SAMPLE)")
+    def previews(self, template):
+        if not template.pk:
+            return "Save the template to preview it."
+        cards = []
+        for sample in templates.SAMPLES:
+            png = reverse("admin:certificates_template_preview", args=[template.pk, sample.key, "png"])
+            pdf = reverse("admin:certificates_template_preview", args=[template.pk, sample.key, "pdf"])
+            cards.append((pdf, png, sample.label, sample.label, pdf))
+        return format_html_join(
+            "",
+            '<figure style="display:inline-block;margin:0 12px 12px 0;width:300px">'
+            '<a href="{}" target="_blank"><img src="{}" alt="{}" width="300" loading="lazy"></a>'
+            '<figcaption>{} · <a href="{}" target="_blank">PDF</a></figcaption></figure>',
+            cards,
+        )
+
+    @admin.display(description="Publish")
+    def publishing(self, template):
+        if not template.pk:
+            return "-"
+        publish = reverse("admin:certificates_template_publish", args=[template.pk])
+        reissue = reverse("admin:certificates_template_reissue", args=[template.pk])
+        return format_html(
+            '<button type="submit" formaction="{}" formmethod="post" class="button" name="_publish" value="1">'
+            "Publish the saved working copy</button> "
+            '<input name="publish_note" maxlength="500" placeholder="What changed (optional)" size="40">'
+            '<p class="help">New certificates of {}\'s {} courses print it at once{}. Certificates already '
+            'issued keep theirs: <a href="{}">see how many would change and reissue them…</a></p>',
+            publish,
+            template.organisation,
+            template.get_family_display().lower(),
+            "" if template.is_default else " (once it is the default for its family)",
+            reissue,
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:template_id>/preview/<slug:sample>.<str:kind>",
+                view(self.preview_view),
+                name="certificates_template_preview",
+            ),
+            path("<int:template_id>/publish/", view(self.publish_view), name="certificates_template_publish"),
+            path("<int:template_id>/reissue/", view(self.reissue_view), name="certificates_template_reissue"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request, template_id: int, sample: str, kind: str):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        get_object_or_404(CertificateTemplate, pk=template_id)
+        if sample not in templates.SAMPLES_BY_KEY or kind not in ("pdf", "png"):
+            return HttpResponse("no such sample", status=404, content_type="text/plain")
+        try:
+            pdf_bytes, png_bytes = templates.template_preview(template_id=template_id, sample_key=sample)
+        except templates.TemplateNotPublishable as exc:
+            return HttpResponse(str(exc), status=409, content_type="text/plain")
+        response = HttpResponse(
+            png_bytes if kind == "png" else pdf_bytes, content_type="image/png" if kind == "png" else "application/pdf"
+        )
+        response["Cache-Control"] = "no-store"  # the working copy changes with every save
+        return response
+
+    def publish_view(self, request, template_id: int):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        require(request, PUBLISH)
+        template = get_object_or_404(CertificateTemplate, pk=template_id)
+        back = reverse("admin:certificates_certificatetemplate_change", args=[template.pk])
+        try:
+            version = templates.template_publish(
+                template_id=template.pk, by=request.user, note=request.POST.get("publish_note", "")
+            )
+        except templates.TemplateNotPublishable as exc:
+            for problem in exc.problems:
+                messages.error(request, f"Not published: {problem}")
+            return HttpResponseRedirect(back)
+        audit(request, template, f"published version {version.number}" + (f": {version.note}" if version.note else ""))
+        messages.success(
+            request, f"Published {template.name} v{version.number}; new certificates print it from now on."
+        )
+        return HttpResponseRedirect(back)
+
+    def reissue_view(self, request, template_id: int):
+        require(request, REISSUE_MANY)
+        template = get_object_or_404(CertificateTemplate, pk=template_id)
+        return reissue_confirm(
+            request,
+            certificate_ids=templates.template_certificate_ids(template_id=template.pk),
+            course=None,
+            back=reverse("admin:certificates_certificatetemplate_change", args=[template.pk]),
+            select_across=True,  # the ids are worked out again from the template on POST, never posted
+            reason=VersionReason.TEMPLATE_CHANGE,
+            title=f"Reissue certificates printed by {template.organisation}'s {template.get_family_display().lower()} "
+            "template",
+        )
