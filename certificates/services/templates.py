@@ -81,6 +81,9 @@ FIT_NAMES = (
     "عبد الرحمن بن محمد بن عبد الله بن عبد العزيز آل سعود الهاشمي القرشي",
     "Ramanathapuram Venkataraghavan Subrahmanyam Chandrasekharan Iyer",
     "Александра Константиновна Преображенская-Воскресенская",
+    "श्रीमती अनन्या लक्ष्मीनारायण सुब्रह्मण्यम् वेंकटरमण अय्यर",
+    "สมเด็จพระเจ้าลูกเธอเจ้าฟ้าพัชรกิติยาภา นเรนทิราเทพยวดี",
+    "欧阳诸葛司马慕容皇甫长孙宇文上官",
 )
 FIT_TITLE = SAMPLES_BY_KEY["long"].course_title
 SAMPLE_ORGANISATION = "Sample Organisation"

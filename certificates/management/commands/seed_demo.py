@@ -12,6 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from certificates import demo
+from certificates.models import CertificateTemplate, CertificateTemplateWording
 from certificates.services.issuance import certificate_issue_for_enrollment
 from certificates.tests.scripts import SAMPLES
 from courses.models import Course, IssuanceRule, Organisation, TemplateFamily
@@ -255,6 +256,7 @@ class Command(BaseCommand):
                     course.signature.save(f"{course.slug}.png", signature, save=True)
                 courses.append(course)
             by_slug = {course.slug: course for course in courses}
+            self._draft_template(organisation)
             # A known password only where DEBUG says this is a developer's machine; anywhere else each
             # new demo account gets a random one, printed once.
             password = DEMO_PASSWORD if settings.DEBUG else secrets.token_urlsafe(12)
@@ -319,6 +321,48 @@ class Command(BaseCommand):
             self.stdout.write(f"  Verify:     {certificate.verify_url}")
         self.stdout.write(
             f"  Emails:     written by the worker to {settings.EMAIL_FILE_PATH or settings.EMAIL_BACKEND}"
+        )
+
+    @staticmethod
+    def _draft_template(organisation: Organisation) -> None:
+        """A template for the achievement family, saved but not published: staff preview it, change
+        it and publish it in the admin (docs/TEMPLATES.md); until then the built-in one prints."""
+        template, created = CertificateTemplate.objects.get_or_create(
+            slug="demo-academy-achievement",
+            defaults=dict(
+                organisation=organisation,
+                family=TemplateFamily.ACHIEVEMENT,
+                name="Demo Academy achievement",
+                is_default=True,
+                frame="bands",
+                emblem="seal",
+                rule="double",
+                heading_size=30,
+                accent_color="#0B5563",
+                secondary_color="#C9A227",
+            ),
+        )
+        if not created:
+            return
+        CertificateTemplateWording.objects.create(
+            template=template,
+            locale="en",
+            position=0,
+            heading="Certificate of Achievement",
+            intro="Demo Academy certifies that",
+            phrase="has achieved the learning outcomes of",
+            lines="with a final score of {score}%\n{cohort}\n{custom}",
+        )
+        CertificateTemplateWording.objects.create(
+            template=template,
+            locale="ja",
+            position=1,
+            heading="修了証明書",
+            intro="以下の者は",
+            phrase="次の講座を優秀な成績で修了したことを証明します",
+            lines="最終スコア {score}%\n{cohort}\n{custom}",
+            date_label="発行日",
+            id_label="証明書番号",
         )
 
     @staticmethod
