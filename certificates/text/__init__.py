@@ -16,7 +16,8 @@ reportlab alone neither shapes (Arabic joining, Indic conjuncts) nor reorders ri
 
 The modules, in the order a line goes through them: ``faces`` (font files, loaded once per process),
 ``fontset`` (which face draws each character), ``shaping`` (runs, HarfBuzz, visual order; what would
-print as a box), ``extraction`` (drawing, with what copy-paste should return).
+print as a box), ``extraction`` (drawing, with what copy-paste should return); and ``truetype``
+(reportlab's face, with the file mapped and its per-character tables compact).
 """
 
 from .extraction import draw, extraction_order

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import uharfbuzz as hb
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+
+from .truetype import MappedTTFont
 
 # Glyphs no character maps to (ligatures, positional forms, conjuncts) are drawn through private-use
 # code points in plane 15, which no font maps: 0xF0000 + the glyph id, so the same glyph always has the
@@ -67,31 +68,35 @@ def static_instance(spec: FontFile) -> Path:
 class Font:
     """One TrueType face, loaded once: reportlab for embedding, HarfBuzz for shaping.
 
-    Nothing per glyph is built up front: a CJK face has 30,000 glyphs, and tables of them all cost
-    more memory (about 12 MB per face) than the face itself. A glyph's code is looked up when drawn.
+    Little per glyph is built up front: a CJK face has 50,000 glyphs, and Python tables of them cost
+    more memory than the face itself. reportlab's face is a MappedFace (truetype.py), a glyph's code
+    is looked up when drawn, and HarfBuzz maps the file.
     """
 
     def __init__(self, spec: FontFile) -> None:
         static_instance(spec)
         self.name = spec.name
-        self.reportlab = TTFont(spec.name, str(spec.path), subfontIndex=spec.subfont, asciiReadable=0)
+        self.reportlab = MappedTTFont(spec.name, spec.path, spec.subfont)
         pdfmetrics.registerFont(self.reportlab)
         blob = hb.Blob.from_file_path(str(spec.path))  # mapped, not read: shared with the page cache
         self.hb_font = hb.Font(hb.Face(blob, spec.subfont))
         self.upem = self.hb_font.face.upem
         self._face = face = self.reportlab.face
         self._width_scale = 1000 / face.unitsPerEm
-        # Each glyph's lowest character (0: none), 4 bytes a glyph. reportlab's own glyph -> characters
-        # table (a list per glyph) serves only its HarfBuzz mode, which we do not use: dropped.
-        self._lowest_char = array("I", bytes(4 * face.numGlyphs))
+        # Each glyph's lowest character (0: none), 4 bytes a glyph; and a bit per code point the cmap
+        # has, because covers() is asked hundreds of times a certificate and the cmap is a bisection.
+        self._lowest_char = lowest = array("I", bytes(4 * face.numGlyphs))
+        highest = max((char for char in face.charToGlyph.keys() if char < _PSEUDO_BASE), default=0)
+        self._covered = covered = bytearray(highest // 8 + 1)
         for char, gid in face.charToGlyph.items():
-            if 0 <= gid < face.numGlyphs and (not self._lowest_char[gid] or char < self._lowest_char[gid]):
-                self._lowest_char[gid] = char
-        face.glyphToChar = {}
+            if char < _PSEUDO_BASE:
+                covered[char >> 3] |= 1 << (char & 7)
+            if 0 <= gid < face.numGlyphs and (not lowest[gid] or char < lowest[gid]):
+                lowest[gid] = char
 
     def covers(self, char: str) -> bool:
         code = ord(char)
-        return code < _PSEUDO_BASE and code in self._face.charToGlyph
+        return code >> 3 < len(self._covered) and self._covered[code >> 3] >> (code & 7) & 1 == 1
 
     def code_for(self, gid: int) -> int:
         """The code point reportlab draws glyph ``gid`` by: its lowest character, or (for a glyph no
@@ -105,6 +110,7 @@ def _code_for(font: Font, gid: int) -> int:
     if not 0 <= gid < face.numGlyphs:
         return 0  # .notdef
     if char := font._lowest_char[gid]:
+        face.charWidths[char] = face.width_of(char)  # what reportlab's text cursor advances by
         return char
     pseudo = _PSEUDO_BASE + gid
     # Idempotent: two threads registering the same glyph write the same values.
