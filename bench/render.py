@@ -57,6 +57,9 @@ def contents(count: int, *, branded: bool = False) -> list[Item]:
     """Certificates rotating through every sampled script (in its locale where it has one), the three
     families and both paper sizes."""
     samples = list(SAMPLES.values())
+    # Read once: 500 copies of the images (23 KB a certificate) would count 12 MB against the
+    # renderer's peak RSS, where a worker holds one certificate at a time.
+    logo, signature = LOGO.read_bytes(), SIGNATURE.read_bytes()
     items = []
     for index in range(count):
         code = codes.display(codes.new_code())
@@ -75,7 +78,7 @@ def contents(count: int, *, branded: bool = False) -> list[Item]:
         )
         design = pdf.Design(locale=sample.locale or "en", page_size=("A4", "LETTER")[index // 3 % 2])
         if branded:
-            design = replace(design, logo=LOGO.read_bytes(), signature=SIGNATURE.read_bytes())
+            design = replace(design, logo=logo, signature=signature)
         items.append((content, design))
     return items
 
