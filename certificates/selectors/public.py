@@ -123,7 +123,8 @@ def public_facts(version: CertificateVersion, *, today: date | None = None) -> P
     return PublicCertificate(
         **common,
         holder_name=version.holder_name,
-        score=version.score if version.template_family in SCORED_FAMILIES else None,
+        # A published template's version holds a score only if it prints one (services.snapshot).
+        score=version.score if version.template_version_id or version.template_family in SCORED_FAMILIES else None,
         cohort=version.cohort,
         custom_fields=tuple((str(label), str(value)) for label, value in version.custom_fields),
         reason=certificate.credential_reason if state == "revoked" else "",
@@ -136,7 +137,7 @@ def public_facts(version: CertificateVersion, *, today: date | None = None) -> P
 PUBLIC_COLUMNS = (
     *("number", "is_current", "superseded_at", "course_title", "organisation_name", "issued_on"),
     *("instructor_name", "instructor_title", "holder_name", "score", "template_family", "cohort"),
-    *("custom_fields", "pdf", "preview", "pdf_sha256", "logo_path", "locale"),
+    *("custom_fields", "pdf", "preview", "pdf_sha256", "logo_path", "locale", "template_version"),
     *("certificate__code", "certificate__pipeline_state", "certificate__credential_state"),
     *("certificate__credential_reason", "certificate__valid_until", "certificate__suspended_at"),
     *("certificate__revoked_at", "certificate__withdrawn_at"),

@@ -15,3 +15,17 @@ def published_template_version(*, organisation_id: int, family: str) -> Certific
         .order_by("-number")
         .first()
     )
+
+
+class PublishedTemplates:
+    """published_template_version, remembered for one pass over many certificates (a reissue plan
+    reads the same few organisations' templates for thousands of certificates)."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[int, str], CertificateTemplateVersion | None] = {}
+
+    def version_for(self, *, organisation_id: int, family: str) -> CertificateTemplateVersion | None:
+        key = (organisation_id, family)
+        if key not in self._found:
+            self._found[key] = published_template_version(organisation_id=organisation_id, family=family)
+        return self._found[key]

@@ -26,6 +26,7 @@ from ..errors import (
     ReasonRequired,
 )
 from ..models import RENDERED_STATES, Certificate, CertificateVersion, Credential, Pipeline, VersionReason
+from ..selectors.templates import PublishedTemplates
 from ..transitions import log_event, transition
 from .handoff import enqueue_after_commit
 from .issuance import create_version, lock_enrollment
@@ -217,6 +218,7 @@ class ReissuePlan:
 def certificates_reissue_plan(*, certificate_ids: list[int]) -> ReissuePlan:
     """What a reissue of these certificates would do, without writing anything."""
     plan = ReissuePlan()
+    published = PublishedTemplates()
     versions = (
         CertificateVersion.objects.current()
         .filter(certificate_id__in=certificate_ids)
@@ -230,7 +232,7 @@ def certificates_reissue_plan(*, certificate_ids: list[int]) -> ReissuePlan:
                 state = certificate.get_credential_state_display().lower()
             plan.refused.append((certificate.code, NOT_REISSUABLE.format(state=state)))
             continue
-        snapshot, problems = snapshot_of(certificate.enrollment, issued_on=version.issued_on)
+        snapshot, problems = snapshot_of(certificate.enrollment, issued_on=version.issued_on, published=published)
         if problems:
             plan.refused.append((certificate.code, "; ".join(problems)))
         elif prints_the_same(version, CertificateVersion(certificate=certificate, **snapshot)):

@@ -14,7 +14,8 @@ from learners.text import name_problem
 
 from .. import pdf
 from ..errors import CertificateError
-from ..selectors.templates import published_template_version
+from ..selectors.templates import PublishedTemplates
+from .designs import template_from_design
 
 MISSING_NAME = "learner has no name to print"
 MISSING_EMAIL = "learner has no email address"
@@ -105,15 +106,27 @@ def _custom_fields(enrollment: Enrollment) -> list[list[str]]:
     return pairs
 
 
-def snapshot_of(enrollment: Enrollment, *, issued_on: date | None = None) -> tuple[dict[str, object], list[str]]:
+def _prints_score(design: dict, phrase: str) -> bool:
+    try:
+        in_phrase = "score" in wording.placeholders(phrase)
+    except wording.WordingError:
+        in_phrase = False  # reported as a problem below
+    return in_phrase or template_from_design(design).prints_score
+
+
+def snapshot_of(
+    enrollment: Enrollment, *, issued_on: date | None = None, published: PublishedTemplates | None = None
+) -> tuple[dict[str, object], list[str]]:
     """What a certificate for this enrollment prints now, and every reason it cannot be printed.
 
-    ``issued_on`` keeps the printed date of an earlier issue (a reissue corrects, it does not re-date).
+    ``issued_on`` keeps the printed date of an earlier issue (a reissue corrects, it does not re-date);
+    ``published`` remembers the templates over many enrollments.
     """
     learner, course = enrollment.learner, enrollment.course
     organisation = course.organisation
     # The organisation's published template for the family; None: the family's built-in one.
-    template = published_template_version(organisation_id=organisation.pk, family=course.template_family)
+    published = published or PublishedTemplates()
+    template = published.version_for(organisation_id=organisation.pk, family=course.template_family)
     design = template.design if template else {}
     problems: list[str] = []
     try:
@@ -143,6 +156,8 @@ def snapshot_of(enrollment: Enrollment, *, issued_on: date | None = None) -> tup
         "phrase": course.certificate_phrase,
         "template_version_id": template.pk if template else None,
     }
+    if template is not None and not _prints_score(design, course.certificate_phrase):
+        snapshot["score"] = None  # what the verify page and the credential show is what the PDF prints
     problems += _data_problems(holder_name=snapshot["holder_name"], email=snapshot["recipient_email"])
     problems += _printing_problems(snapshot)
     return snapshot, problems

@@ -488,3 +488,70 @@ def test_one_default_template_per_family_and_organisation():
         make_template(organisation, slug="b")
     make_template(organisation, slug="c", is_default=False)
     assert UserFactory  # factories import cleanly beside the models
+
+
+def test_after_a_new_version_staff_see_how_many_would_change_and_reissue_them(client, run_on_commit, tmp_path):
+    organisation = OrganisationFactory()
+    template = make_template(organisation)
+    templates.template_publish(template_id=template.pk, by=None)
+    course = CourseFactory(organisation=organisation, template_family="achievement")
+    changing = [issued_certificate(run_on_commit, course=course) for _ in range(2)]
+    revoked = issued_certificate(run_on_commit, course=course)
+    lifecycle.certificate_revoke(certificate_id=revoked.pk, by=None, reason="plagiarism")
+    CertificateTemplateWording.objects.filter(template=template).update(heading="Certificate of Distinction")
+    templates.template_publish(template_id=template.pk, by=None)
+
+    client.force_login(staff_member("admin", "designer"))
+    url = reverse("admin:certificates_template_reissue", args=[template.pk])
+    page = " ".join(client.get(url).content.decode().split())
+    assert "<strong>2</strong> of 2 certificates will get a new version" in page  # the revoked one is not counted
+    with run_on_commit():
+        response = client.post(url, {"confirm": "1", "note": "new heading", "select_across": "1"})
+    assert response.status_code == 302
+    for certificate in changing:
+        version = certificate.versions.get(is_current=True)
+        assert version.number == 2 and version.reason == "template_change" and version.template_version.number == 2
+        assert "Certificate of Distinction" in text_of(version.pdf.read(), tmp_path)
+    assert revoked.versions.count() == 1
+
+
+def test_the_template_list_runs_the_same_queries_for_few_or_many(client, django_assert_max_num_queries):
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
+    url = reverse("admin:certificates_certificatetemplate_changelist")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    for n in range(3):
+        templates.template_publish(template_id=make_template(OrganisationFactory(), slug=f"t{n}").pk, by=None)
+    few = count()
+    for n in range(3, 12):
+        templates.template_publish(template_id=make_template(OrganisationFactory(), slug=f"t{n}").pk, by=None)
+    assert count() == few
+
+
+def test_the_verify_page_shows_the_score_only_where_the_template_prints_it(client, run_on_commit):
+    from django.utils import timezone
+
+    from certificates.models import Certificate
+    from learners.services import enrollment_record_completion
+    from learners.tests.factories import LearnerFactory
+
+    organisation = OrganisationFactory()
+    scored = make_template(organisation, family="completion", slug="scored", lines="Final score {score}%")
+    silent = make_template(organisation, family="achievement", slug="silent", lines="{cohort}")
+    for template in (scored, silent):
+        templates.template_publish(template_id=template.pk, by=None)
+    for family, shows in (("completion", True), ("achievement", False)):
+        course = CourseFactory(organisation=organisation, template_family=family)
+        with run_on_commit():
+            enrollment = enrollment_record_completion(
+                learner_id=LearnerFactory().pk, course_id=course.pk, completed_at=timezone.now(), score=Decimal("87.5")
+            )
+        certificate = Certificate.objects.get(enrollment=enrollment)
+        page = client.get(reverse("verification:detail", args=[certificate.code]), follow=True).content.decode()
+        assert ("87.5" in page) is shows, family
