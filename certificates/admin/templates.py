@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
@@ -114,20 +115,35 @@ class CertificateTemplateAdmin(admin.ModelAdmin):
     def publishing(self, template):
         if not template.pk:
             return "-"
+        latest = template.versions.order_by("-number").first()
+        state = f"Published: v{latest.number}." if latest else "Not published yet: nothing prints it."
         publish = reverse("admin:certificates_template_publish", args=[template.pk])
         reissue = reverse("admin:certificates_template_reissue", args=[template.pk])
         return format_html(
-            '<button type="submit" formaction="{}" formmethod="post" class="button" name="_publish" value="1">'
-            "Publish the saved working copy</button> "
-            '<input name="publish_note" maxlength="500" placeholder="What changed (optional)" size="40">'
-            '<p class="help">New certificates of {}\'s {} courses print it at once{}. Certificates already '
-            'issued keep theirs: <a href="{}">see how many would change and reissue them…</a></p>',
+            '{} <a href="{}">Publish the saved working copy…</a> (needs the publish permission)'
+            '<p class="help">New certificates of {}\'s {} courses print the latest version{}. Certificates '
+            'already issued keep theirs: <a href="{}">see how many would change and reissue them…</a></p>',
+            state,
             publish,
             template.organisation,
             template.get_family_display().lower(),
-            "" if template.is_default else " (once it is the default for its family)",
+            "" if template.is_default else " once it is the default for its family",
             reissue,
         )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.versions.exists():
+            fields += ["organisation", "family"]  # its versions were checked and published for these
+        if not request.user.has_perm(PUBLISH):
+            fields.append("is_default")  # which template prints is a publishing decision
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_default" in form.changed_data:
+            verb = "made it the default" if obj.is_default else "stopped it being the default"
+            audit(request, obj, f"{verb} for {obj.organisation}'s {obj.get_family_display().lower()} courses")
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -159,24 +175,34 @@ class CertificateTemplateAdmin(admin.ModelAdmin):
         return response
 
     def publish_view(self, request, template_id: int):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+        """A page of its own (GET: the checks and the button; POST: publish), never a button inside
+        the change form, where Enter in any field would press it and unsaved edits would be lost."""
         require(request, PUBLISH)
         template = get_object_or_404(CertificateTemplate, pk=template_id)
         back = reverse("admin:certificates_certificatetemplate_change", args=[template.pk])
-        try:
-            version = templates.template_publish(
-                template_id=template.pk, by=request.user, note=request.POST.get("publish_note", "")
+        if request.method == "POST":
+            try:
+                version = templates.template_publish(
+                    template_id=template.pk, by=request.user, note=request.POST.get("note", "")
+                )
+            except templates.TemplateNotPublishable as exc:
+                for problem in exc.problems:
+                    messages.error(request, f"Not published: {problem}")
+                return HttpResponseRedirect(request.path)
+            audit(
+                request, template, f"published version {version.number}" + (f": {version.note}" if version.note else "")
             )
-        except templates.TemplateNotPublishable as exc:
-            for problem in exc.problems:
-                messages.error(request, f"Not published: {problem}")
+            messages.success(request, f"Published {template.name} v{version.number}.")
             return HttpResponseRedirect(back)
-        audit(request, template, f"published version {version.number}" + (f": {version.note}" if version.note else ""))
-        messages.success(
-            request, f"Published {template.name} v{version.number}; new certificates print it from now on."
-        )
-        return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Publish {template.name}",
+            "template": template,
+            "problems": templates.template_problems(template),
+            "latest": template.versions.order_by("-number").first(),
+            "back": back,
+        }
+        return TemplateResponse(request, "admin/desk/template_publish.html", context)
 
     def reissue_view(self, request, template_id: int):
         require(request, REISSUE_MANY)

@@ -21,6 +21,7 @@ from courses.models import HEX_COLOUR, Organisation, PageSize, TemplateFamily, v
 from .. import pdf
 
 BACKGROUND_MAX_BYTES = 2 * 1024 * 1024
+BACKGROUND_MAX_PIXELS = 3508 * 2480  # A4 at 300 dpi: every render decodes it again
 
 
 class Frame(models.TextChoices):
@@ -68,6 +69,20 @@ def validate_background(file) -> None:
             raise ValidationError(f"The artwork PDF has {pages} pages; it must have one.")
     elif not (head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8")):
         raise ValidationError("The artwork must be a PNG, a JPEG or a one-page PDF.")
+    else:
+        from PIL import Image
+
+        try:
+            with Image.open(file) as image:  # the header only: a small file can still be a huge picture
+                width, height = image.size
+        except OSError as exc:
+            raise ValidationError(f"The artwork is not an image that can be read: {exc}") from exc
+        finally:
+            file.seek(0)
+        if width * height > BACKGROUND_MAX_PIXELS:
+            raise ValidationError(
+                f"The artwork is {width} × {height} pixels; 3508 × 2480 (A4 at 300 dpi) is the most a page needs."
+            )
 
 
 class CertificateTemplate(models.Model):

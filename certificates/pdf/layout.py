@@ -30,6 +30,7 @@ class _Spaced:
     gap_before: float  # the least space above it
     weight: float  # its share of the space left over
     colour: str  # "ink", "muted" or "accent"
+    text: str  # what it prints, as given: reported if it had to be cut or left out
     rule_after: bool = False
 
 
@@ -88,7 +89,8 @@ def _header(canvas, content, design, template, heading_text, box, palette, faces
         top -= 10 + marks.draw_image(canvas, design.logo, x=box.centre, top=top, max_w=w, max_h=h)[1]
     inner = box.width - 2 * corner
     canvas.setFillColor(palette.muted)
-    organisation = _noted(canvas, block(content.organisation_name, faces.body, width=inner, size=13), "organisation")
+    organisation = block(content.organisation_name, faces.body, width=inner, size=13)
+    organisation = _noted(canvas, organisation, content.organisation_name)
     top = organisation.draw(canvas, centre=box.centre, top=top)
     canvas.setFillColor(palette.accent)
     heading = block(heading_text, faces.heading, width=inner, size=template.heading_size, min_size=16)
@@ -118,11 +120,12 @@ def _body(canvas, content, template, words, box, palette, faces, *, top: float, 
     body = faces.body
     course = block(content.course_title, body, width=inner, size=22, min_size=12, max_lines=2, wrapped_max=18)
     items = [
-        _Spaced(block(intro, body, width=inner, size=13), 0, 3, "muted"),
-        _Spaced(_name(content.holder_name, faces.name, box.width - 16), 6, 2, "ink", rule_after=True),
-        _Spaced(block(phrase, body, width=inner, size=13), 12, 1.5, "muted"),
-        _Spaced(course, 4, 0.6, "ink"),
+        _Spaced(block(intro, body, width=inner, size=13), 0, 3, "muted", intro),
+        _Spaced(_name(content.holder_name, faces.name, box.width - 16), 6, 2, "ink", content.holder_name, True),
+        _Spaced(block(phrase, body, width=inner, size=13), 12, 1.5, "muted", phrase),
+        _Spaced(course, 4, 0.6, "ink", content.course_title),
     ]
+    fixed = len(items)  # the details after them are left out from the last when the page is full
     room = 3 if len(course.lines) == 1 else 2  # lines left above the footer
     for dropped in lines[room:]:
         cuts_of(canvas).append(dropped.text)
@@ -133,17 +136,16 @@ def _body(canvas, content, template, words, box, palette, faces, *, top: float, 
                 8 if index == 0 else 3,
                 1.2 if index == 0 else 0.3,
                 "accent" if line.prominent else "muted",
+                line.text,
             )
         )
-    for item, value in zip(items, (intro, content.holder_name, phrase, content.course_title), strict=False):
-        _noted(canvas, item.block, value)
-    for item, line in zip(items[4:], lines, strict=False):
-        _noted(canvas, item.block, line.text)
+    for item in items:
+        _noted(canvas, item.block, item.text)
     rule_space = 12  # under the name's descenders, then the rule
     used = sum(item.block.height + item.gap_before for item in items) + rule_space
-    while used > top - bottom and len(items) > 4:  # never past the footer: the last detail goes first
+    while used > top - bottom and len(items) > fixed:  # never past the footer: the last detail goes first
         dropped = items.pop()
-        cuts_of(canvas).append(lines[len(items) - 4].text)
+        cuts_of(canvas).append(dropped.text)
         used -= dropped.block.height + dropped.gap_before
     edge_weight = 3
     spare = max(0.0, top - bottom - used)

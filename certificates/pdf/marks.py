@@ -195,8 +195,9 @@ def is_pdf(data: bytes) -> bool:
 
 def draw_background(canvas: Canvas, data: bytes, *, width: float, height: float) -> None:
     """Artwork under everything, stretched to the page: a JPEG goes in as it is (no re-encoding),
-    a PNG as reportlab embeds it. (A PDF background is laid under afterwards: underlay_pdf.)"""
-    canvas.drawImage(ImageReader(io.BytesIO(data)), 0, 0, width=width, height=height, mask=None)
+    a PNG as reportlab embeds it, its transparency kept (a watermark PNG is mostly transparent, and
+    without its soft mask would print black). (A PDF background is laid under afterwards: underlay_pdf.)"""
+    canvas.drawImage(ImageReader(io.BytesIO(data)), 0, 0, width=width, height=height, mask="auto")
 
 
 def underlay_pdf(page: bytes, background: bytes) -> bytes:

@@ -16,6 +16,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from courses import wording
+
 from .. import codes
 from ..models import ISSUED_STATES, RENDERED_STATES, CertificateVersion, Credential
 from ..pdf import SCORED_FAMILIES
@@ -98,6 +100,17 @@ def _state(version: CertificateVersion, today: date) -> tuple[str, date | None]:
     return "valid", None
 
 
+def _prints_score(version: CertificateVersion) -> bool:
+    """Does its PDF print the score? A published template's version holds one only if it does
+    (services.snapshot); a built-in template prints it for its family, or in the course's own line."""
+    if version.template_version_id is not None or version.template_family in SCORED_FAMILIES:
+        return True
+    try:
+        return "score" in wording.placeholders(version.phrase)
+    except wording.WordingError:
+        return False
+
+
 def public_facts(version: CertificateVersion, *, today: date | None = None) -> PublicCertificate:
     """The facts of one version of a public certificate (pure: no query beyond what is loaded)."""
     certificate = version.certificate
@@ -123,8 +136,7 @@ def public_facts(version: CertificateVersion, *, today: date | None = None) -> P
     return PublicCertificate(
         **common,
         holder_name=version.holder_name,
-        # A published template's version holds a score only if it prints one (services.snapshot).
-        score=version.score if version.template_version_id or version.template_family in SCORED_FAMILIES else None,
+        score=version.score if _prints_score(version) else None,
         cohort=version.cohort,
         custom_fields=tuple((str(label), str(value)) for label, value in version.custom_fields),
         reason=certificate.credential_reason if state == "revoked" else "",
@@ -137,7 +149,7 @@ def public_facts(version: CertificateVersion, *, today: date | None = None) -> P
 PUBLIC_COLUMNS = (
     *("number", "is_current", "superseded_at", "course_title", "organisation_name", "issued_on"),
     *("instructor_name", "instructor_title", "holder_name", "score", "template_family", "cohort"),
-    *("custom_fields", "pdf", "preview", "pdf_sha256", "logo_path", "locale", "template_version"),
+    *("custom_fields", "pdf", "preview", "pdf_sha256", "logo_path", "locale", "template_version", "phrase"),
     *("certificate__code", "certificate__pipeline_state", "certificate__credential_state"),
     *("certificate__credential_reason", "certificate__valid_until", "certificate__suspended_at"),
     *("certificate__revoked_at", "certificate__withdrawn_at"),

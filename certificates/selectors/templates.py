@@ -12,6 +12,9 @@ def published_template_version(*, organisation_id: int, family: str) -> Certific
         CertificateTemplateVersion.objects.filter(
             template__organisation_id=organisation_id, template__family=family, template__is_default=True
         )
+        .filter(
+            design__family=family
+        )  # a version prints for the family it was published for, whatever the draft says now
         .order_by("-number")
         .first()
     )

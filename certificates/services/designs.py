@@ -32,7 +32,7 @@ def design_of(template: CertificateTemplate) -> dict:
     design = {name: getattr(template, name) for name in DESIGN_FIELDS}
     design["name"] = template.name
     design["wording"] = [
-        [row.locale, {**_wording_json(row.as_wording())}] for row in template.wordings.order_by("position", "pk")
+        [row.locale, _wording_json(row.as_wording())] for row in template.wordings.order_by("position", "pk")
     ]
     design["logo_path"] = template.logo.name or ""
     design["signature_path"] = template.signature.name or ""

@@ -298,7 +298,9 @@ def reissue_preview(*, certificate_ids: list[int], sample: int = 5) -> ReissuePr
     versions = (
         CertificateVersion.objects.current()
         .filter(certificate_id__in=plan.changing[:sample])
-        .select_related("certificate__enrollment__learner", "certificate__enrollment__course__organisation")
+        .select_related(
+            "certificate__enrollment__learner", "certificate__enrollment__course__organisation", "template_version"
+        )
     )
     for version in versions:
         after, _problems = snapshot_of(version.certificate.enrollment, issued_on=version.issued_on)

@@ -156,7 +156,9 @@ def certificate_reissue(
         if certificate.credential_state != Credential.ACTIVE:
             state = certificate.get_credential_state_display().lower()
         raise CertificateNotReissuable(NOT_REISSUABLE.format(state=state))
-    current = certificate.versions.select_for_update().get(is_current=True)
+    current = (
+        certificate.versions.select_for_update(of=("self",)).select_related("template_version").get(is_current=True)
+    )
     snapshot, problems = snapshot_of(enrollment, issued_on=current.issued_on)
     if problems:
         raise CertificateStillHasProblems("; ".join(problems))
@@ -222,7 +224,9 @@ def certificates_reissue_plan(*, certificate_ids: list[int]) -> ReissuePlan:
     versions = (
         CertificateVersion.objects.current()
         .filter(certificate_id__in=certificate_ids)
-        .select_related("certificate__enrollment__learner", "certificate__enrollment__course__organisation")
+        .select_related(
+            "certificate__enrollment__learner", "certificate__enrollment__course__organisation", "template_version"
+        )
     )
     for version in versions.iterator(chunk_size=500):
         certificate = version.certificate

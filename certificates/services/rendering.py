@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -71,21 +72,32 @@ def template_for(version: CertificateVersion) -> pdf.Template:
     return template_from_design(version.template_version.design)
 
 
-def prints_the_same(version: CertificateVersion, other: CertificateVersion) -> bool:
-    """Would the two versions print the same page? (Same text, same design inputs; the code is shared.)"""
-    design_inputs = (
-        "accent_color",
-        "secondary_color",
-        "page_size",
-        "locale",
-        "logo_path",
-        "signature_path",
-        "template_version_id",
-    )
+def _printed_look(version: CertificateVersion) -> tuple:
+    """What of a version's template reaches its page: the wording of its locale (not the others'),
+    the look, and the template's own ink, muted colour and artwork. A template's name does not print."""
     template = template_for(version)
-    return pdf.printed_content(content_for(version), template) == pdf.printed_content(
-        content_for(other), template
-    ) and all(getattr(version, name) == getattr(other, name) for name in design_inputs)
+    design = version.template_version.design if version.template_version_id is not None else {}
+    words = ((version.locale, template.wording_for(version.locale)),)
+    defaults = pdf.Design()
+    return (
+        replace(template, wording=words),
+        design.get("ink_color", defaults.ink),
+        design.get("muted_color", defaults.muted),
+        design.get("background_path", ""),
+    )
+
+
+def prints_the_same(version: CertificateVersion, other: CertificateVersion) -> bool:
+    """Would the two versions print the same page? (Same text, same design inputs; the code is shared.)
+    A new template version that changes nothing this certificate prints (another locale's wording,
+    the template's name) is the same page: reissuing for it would email the holder for nothing."""
+    design_inputs = ("accent_color", "secondary_color", "page_size", "locale", "logo_path", "signature_path")
+    return (
+        pdf.printed_content(content_for(version), template_for(version))
+        == pdf.printed_content(content_for(other), template_for(other))
+        and all(getattr(version, name) == getattr(other, name) for name in design_inputs)
+        and _printed_look(version) == _printed_look(other)
+    )
 
 
 def design_for(version: CertificateVersion) -> pdf.Design:

@@ -149,7 +149,8 @@ def snapshot_of(
         "accent_color": course.accent_color or design.get("accent_color") or organisation.accent_color,
         "secondary_color": course.secondary_color
         or (design["secondary_color"] if design else organisation.secondary_color),
-        "page_size": course.page_size or design.get("page_size") or organisation.page_size,
+        # A template's paper is its layout, which a course does not change; without one, the course's.
+        "page_size": design.get("page_size") or course.page_size or organisation.page_size,
         "locale": course.locale or organisation.locale,
         "logo_path": design.get("logo_path") or organisation.logo.name or "",
         "signature_path": course.signature.name or design.get("signature_path") or "",

@@ -149,16 +149,8 @@ def template_problems(template: CertificateTemplate) -> list[str]:
     if not design["wording"]:
         return ["the template has no wording: add one locale's wording"]
     problems = []
-    for locale, words in design["wording"]:
-        texts = {
-            "heading": words["heading"],
-            "intro": words["intro"],
-            "phrase": words["phrase"],
-            **{f"line {number}": line for number, line in enumerate(words["lines"], 1)},
-            "date label": words["date_label"],
-            "ID label": words["id_label"],
-        }
-        for what, value in texts.items():
+    for locale, words in template_from_design(design).wording:
+        for what, value in words.texts().items():
             try:
                 wording.check_wording(value)
             except wording.WordingError as exc:
@@ -167,30 +159,28 @@ def template_problems(template: CertificateTemplate) -> list[str]:
             missing = pdf.uncovered_characters(wording.literal_text(value))
             if missing:
                 problems.append(f"[{locale}] {what}: no shipped font can print {pdf.describe_characters(missing)}")
-        if not words["heading"].strip():
+        if not words.heading.strip():
             problems.append(f"[{locale}] heading: a certificate needs a heading")
     if problems:
         return problems  # fitting text that cannot be printed or filled says nothing more
-    return _fit_problems(design)
+    logo = read_file(design["logo_path"] or template.organisation.logo.name)
+    return _fit_problems(design, logo=logo)
 
 
-def _fit_problems(design: dict) -> list[str]:
-    """Render the longest names and course title in each locale (without images): any text cut short
-    or left out at the least legible size is a problem to fix before a learner sees it."""
+def _fit_problems(design: dict, *, logo: bytes | None) -> list[str]:
+    """Render the longest names and course title in each locale, with the logo it will print: any
+    text cut short or left out at the least legible size is a problem to fix before a learner sees it."""
     problems = []
     template = template_from_design(design)
-    for locale, _words in design["wording"]:
-        page = pdf.Design(page_size=design["page_size"], locale=locale)
+    for locale, _words in template.wording:
+        page = pdf.Design(page_size=design["page_size"], locale=locale, logo=logo)
         seen: set[str] = set()
         for name in FIT_NAMES:
-            content = sample_content(
-                Sample("fit", "", name, FIT_TITLE, Decimal("100"), "Autumn 2026 cohort"), family=design["family"]
-            )
-            for cut in pdf.cut_texts(content, page, template):
-                if cut in seen:
-                    continue
-                seen.add(cut)
-                problems.append(f"[{locale}] does not fit the page at the least legible size: {cut!r}")
+            longest = Sample("fit", "", name, FIT_TITLE, Decimal("100"), "Autumn 2026 cohort")
+            for cut in pdf.cut_texts(sample_content(longest, family=design["family"]), page, template):
+                if cut not in seen:
+                    seen.add(cut)
+                    problems.append(f"[{locale}] does not fit the page at the least legible size: {cut!r}")
     return problems
 
 

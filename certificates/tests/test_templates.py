@@ -278,10 +278,73 @@ def test_a_new_template_version_leaves_issued_pdfs_alone_until_they_are_reissued
 
 
 def test_regenerating_a_version_of_a_built_in_template_reproduces_its_bytes(run_on_commit):
+    """Whatever changed since (the course renamed, a template published for its family), a version
+    regenerates from its own snapshot: the bytes it was signed over."""
     certificate = issued_certificate(run_on_commit)
     version = certificate.current_version
-    assert unsigned(version) == unsigned(version)
+    before = unsigned(version)
+    course = certificate.enrollment.course
+    course.title, course.accent_color = "Renamed", "#7A1F3D"
+    course.save()
+    later = make_template(course.organisation, family="completion", slug="later")
+    templates.template_publish(template_id=later.pk, by=None)
+    assert version.template_version is None and unsigned(version) == before
+
+
+def test_a_new_version_that_changes_nothing_a_certificate_prints_reissues_nothing(run_on_commit):
+    """Renaming the template or adding another locale's wording must not email every holder."""
+    organisation = OrganisationFactory()
+    template = make_template(organisation)
+    templates.template_publish(template_id=template.pk, by=None)
+    course = CourseFactory(organisation=organisation, template_family="achievement")
+    certificate = issued_certificate(run_on_commit, course=course)
+    template.name = "Excellence (2027)"
+    template.save()
+    CertificateTemplateWording.objects.create(
+        template=template, locale="fr", position=1, heading="Certificat", phrase="a maîtrisé"
+    )
+    assert templates.template_publish(template_id=template.pk, by=None).number == 2
+    plan = lifecycle.certificates_reissue_plan(certificate_ids=[certificate.pk])
+    assert plan.changing == [] and plan.unchanged == 1
+
+
+def test_changing_a_drafts_family_does_not_print_its_old_version_for_the_new_family(run_on_commit, tmp_path):
+    organisation = OrganisationFactory()
+    template = make_template(organisation, family="achievement")
+    templates.template_publish(template_id=template.pk, by=None)
+    CertificateTemplate.objects.filter(pk=template.pk).update(family="assessment")  # (the admin refuses this)
+    course = CourseFactory(organisation=organisation, template_family="assessment")
+    version = issued_certificate(run_on_commit, course=course).current_version
     assert version.template_version is None
+    assert "Certificate of Assessment" in text_of(version.pdf.read(), tmp_path)
+
+
+def test_with_a_template_the_paper_is_the_templates():
+    from certificates.services.snapshot import snapshot_of
+    from learners.tests.factories import EnrollmentFactory
+
+    organisation = OrganisationFactory()
+    template = make_template(organisation, page_size="A4")
+    templates.template_publish(template_id=template.pk, by=None)
+    course = CourseFactory(organisation=organisation, template_family="achievement", page_size="LETTER")
+    assert snapshot_of(EnrollmentFactory(course=course))[0]["page_size"] == "A4"
+
+
+def test_once_published_a_templates_organisation_and_family_are_fixed_and_only_publishers_pick_the_default(
+    client,
+):
+    template = make_template(OrganisationFactory())
+    from django.contrib import admin as django_admin
+
+    model_admin = django_admin.site._registry[CertificateTemplate]
+    designer = staff_member("admin", "designer")
+    request = type("Request", (), {"user": designer})()
+    assert "family" not in model_admin.get_readonly_fields(request, template)
+    templates.template_publish(template_id=template.pk, by=None)
+    fixed = model_admin.get_readonly_fields(request, template)
+    assert "family" in fixed and "organisation" in fixed and "is_default" not in fixed
+    helper = type("Request", (), {"user": staff_member("support", "helper")})()
+    assert "is_default" in model_admin.get_readonly_fields(helper, template)
 
 
 # --- artwork --------------------------------------------------------------------------------------
@@ -316,6 +379,21 @@ def photo_artwork() -> bytes:
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=70)
     return out.getvalue()
+
+
+def test_a_transparent_png_artwork_does_not_print_black(tmp_path):
+    require_tool("pdftoppm")
+    image = Image.new("RGBA", (600, 424), (0, 0, 0, 0))
+    for x in range(0, 600, 40):
+        for y in range(424):
+            image.putpixel((x, y), (180, 150, 60, 255))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    (tmp_path / "c.pdf").write_bytes(pdf.render_pdf(CONTENT, pdf.Design(background=out.getvalue())))
+    subprocess.run(["pdftoppm", "-r", "20", "-png", str(tmp_path / "c.pdf"), str(tmp_path / "page")], check=True)
+    page = Image.open(next(tmp_path.glob("page*.png"))).convert("RGB")
+    dark = sum(1 for pixel in page.getdata() if sum(pixel) < 150)
+    assert dark < 0.05 * page.width * page.height, dark  # only the text: transparent shows the paper, not black
 
 
 @pytest.mark.parametrize("kind", ["pdf", "jpeg"])
@@ -436,9 +514,12 @@ def test_through_the_admin_create_preview_publish_assign_and_issue(client, run_o
     png = client.get(reverse("admin:certificates_template_preview", args=[template.pk, "cjk", "png"]))
     assert png["Content-Type"] == "image/png"
 
-    publish = client.post(
-        reverse("admin:certificates_template_publish", args=[template.pk]), {"publish_note": "launch"}
-    )
+    publish_url = reverse("admin:certificates_template_publish", args=[template.pk])
+    assert publish_url in page
+    confirm = client.get(publish_url).content.decode()
+    assert "Publish version 1" in confirm and "New certificates of" in confirm
+    assert not CertificateTemplateVersion.objects.exists()  # looking is not publishing
+    publish = client.post(publish_url, {"note": "launch"})
     assert publish.status_code == 302
     version = CertificateTemplateVersion.objects.get(template=template)
     assert version.number == 1 and version.note == "launch" and version.published_by == admin
@@ -460,8 +541,10 @@ def test_support_staff_cannot_publish(client):
     template = make_template(OrganisationFactory())
     client.force_login(staff_member("support", "helper"))
     assert client.get(reverse("admin:certificates_certificatetemplate_change", args=[template.pk])).status_code == 200
-    response = client.post(reverse("admin:certificates_template_publish", args=[template.pk]))
-    assert response.status_code == 403 and not CertificateTemplateVersion.objects.exists()
+    for method in (client.get, client.post):
+        response = method(reverse("admin:certificates_template_publish", args=[template.pk]))
+        assert response.status_code == 403
+    assert not CertificateTemplateVersion.objects.exists()
 
 
 @pytest.mark.postgres
@@ -487,7 +570,6 @@ def test_one_default_template_per_family_and_organisation():
     with pytest.raises(IntegrityError), transaction.atomic():
         make_template(organisation, slug="b")
     make_template(organisation, slug="c", is_default=False)
-    assert UserFactory  # factories import cleanly beside the models
 
 
 def test_after_a_new_version_staff_see_how_many_would_change_and_reissue_them(client, run_on_commit, tmp_path):
