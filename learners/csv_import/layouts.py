@@ -47,12 +47,16 @@ GENERIC_ALIASES = {
 }
 
 
+def never_skip(row: dict[str, str]) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class Layout:
     name: str
     aliases: dict[str, list[str]]
     ignore: frozenset[str] = frozenset()  # columns that are neither ours nor worth keeping
-    skip_row: Callable[[dict[str, str]], bool] = lambda row: False
+    skip_row: Callable[[dict[str, str]], bool] = never_skip
     score_scale: Decimal = Decimal(1)
     name_last_first: bool = False  # "Lovelace, Ada"
     completed_when: Callable[[dict[str, str]], bool] | None = None  # completion without a date column

@@ -10,6 +10,8 @@ from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
 
+from courses.custom_fields import CustomFieldsError, check_custom_fields
+
 from ..ingest import (
     HAS_NUL,
     MAX_LENGTHS,
@@ -25,7 +27,7 @@ from ..ingest import (
 )
 from ..text import check_email, clean_name, email_key, last_first
 from .files import FileError, open_export
-from .layouts import LAYOUT_SPECS, LAYOUTS, OUR_FIELDS, Layout, detect_layout, normalise_header
+from .layouts import LAYOUT_SPECS, LAYOUTS, OUR_FIELDS, Layout, detect_layout, never_skip, normalise_header
 
 
 @dataclass
@@ -113,9 +115,11 @@ def read_records(
     columns = max((index + 1 for index, header in enumerate(headers) if header), default=0)
     known = set(fields.values()) | spec.ignore | {h for h in headers if not h}
     extra = [(index, raw_headers[index].strip()) for index, h in enumerate(headers) if h not in known]
+    plan = _RowPlan(spec, fields, headers, extra, columns=columns, course=course, tz=default_tz, now=now, lms=lms)
 
     def rows() -> Iterator[Row]:
         line = 2
+        width = len(headers)
         while True:
             try:
                 cells = next(reader)
@@ -128,28 +132,21 @@ def read_records(
                 line = reader.line_num + 1
                 continue
             start, line = line, reader.line_num + 1
-            bad = [f"line {number}: {undecodable[number]}" for number in range(start, line) if number in undecodable]
-            if bad:
-                yield Row(start, cells, None, "; ".join(bad))
-                continue
-            if not any(cell.strip() for cell in cells):
+            if undecodable:
+                bad = [f"line {n}: {undecodable[n]}" for n in range(start, line) if n in undecodable]
+                if bad:
+                    yield Row(start, cells, None, "; ".join(bad))
+                    continue
+            joined = "".join(cells)
+            if not joined.strip():
                 continue  # blank line
-            values = {headers[i]: cells[i] for i in range(min(len(headers), len(cells)))}
-            if spec.skip_row(values):
-                continue
+            values = None  # the row by header, built only where something needs it (few rows, few layouts)
+            if plan.reads_values or len(cells) < width:
+                values = {headers[i]: cells[i] for i in range(min(width, len(cells)))}
+                if spec.skip_row(values):
+                    continue
             try:
-                held, record = _record(
-                    spec,
-                    fields,
-                    values,
-                    cells,
-                    extra,
-                    columns=columns,
-                    course=course,
-                    tz=default_tz,
-                    now=now,
-                    lms=lms,
-                )
+                held, record = plan.record(cells, values, has_nul="\x00" in joined)
             except RecordError as exc:
                 yield Row(start, cells, None, str(exc))
             else:
@@ -158,101 +155,198 @@ def read_records(
     return parsed, rows()
 
 
-def _record(
-    spec: Layout, fields, values, cells, extra, *, columns, course, tz, now, lms
-) -> tuple[str, CompletionRecord]:
-    """The row as a record, with what staff must fix before its certificate goes out (an invalid
-    address), or a RecordError that names every problem of the row, not only the first."""
-    problems: list[str] = []
+class _RowPlan:
+    """How a row of one file is read, worked out once from its header: where each of our fields is,
+    the custom fields, what of the layout applies. A row is then read with one index per field,
+    where a dictionary of the row and a closure call per field were the largest cost of reading a
+    50,000-row export (docs/PERFORMANCE.md). ``record`` is the row as a record, with what staff must
+    fix before its certificate goes out (an invalid address), or a RecordError that names every
+    problem of the row, not only the first."""
 
-    def checked(parse, *args, **kwargs):
+    def __init__(
+        self,
+        spec: Layout,
+        fields: dict[str, str],
+        headers: list[str],
+        extra: list[tuple[int, str]],
+        *,
+        columns: int,
+        course: str,
+        tz: tzinfo,
+        now: datetime,
+        lms: str,
+    ) -> None:
+        self.spec, self.headers, self.extra, self.columns = spec, headers, extra, columns
+        self.course, self.tz, self.now, self.lms = course, tz, now, lms
+        self.width, self.distinct = len(headers), len(set(headers))
+        # Where a header repeats, the row's dictionary kept its last cell: the index is the last one.
+        last = {header: index for index, header in enumerate(headers)}
+        self.indices = tuple(last[fields[ours]] if ours in fields else -1 for ours in OUR_FIELDS)
+        self.header_of = tuple(fields.get(ours) for ours in OUR_FIELDS)
+        self.reads_values = spec.skip_row is not never_skip or spec.completed_when is not None
+        self.has_date_column = "completed_at" in fields
+        self.id_is_email = spec.learner_id_is_email and fields.get("learner_id") == fields.get("email")
+        self.moodle, self.canvas = spec.name == "moodle", spec.name == "canvas"
+        # Custom fields by cleaned label, when no two columns share a label (else the general path,
+        # which decides which of them wins per row).
+        raw_labels = [label for _index, label in extra]
+        labelled = [(clean_name(label), index) for index, label in extra]
+        named = [label for label, _index in labelled if label]
+        distinct = len(set(raw_labels)) == len(raw_labels) and len(set(named)) == len(named)
+        self.custom = tuple((label, index) for label, index in labelled if label) if distinct else None
+        # --course is the same on every row: its check too.
+        self.course_problem = _length_problem("course", course) if course else ""
+
+    def record(self, cells: list[str], values: dict[str, str] | None, *, has_nul: bool) -> tuple[str, CompletionRecord]:
+        spec = self.spec
+        problems: list[str] = []
+        count = len(cells)
+        if values is None:  # every column there: by index
+            texts = [cells[index].strip() if index >= 0 else "" for index in self.indices]
+            known = self.distinct
+        else:
+            texts = [values.get(header, "").strip() if header is not None else "" for header in self.header_of]
+            known = len(values)
+        if count > known and any(cell.strip() for cell in cells[known:]):
+            problems.append(f"more cells ({count}) than header columns ({known})")
+        elif count < self.columns:
+            problems.append(f"fewer cells ({count}) than header columns ({self.columns})")
+        if has_nul:  # PostgreSQL refuses NUL in text
+            raise RecordError(f"the row {HAS_NUL}")
+        (
+            learner_id,
+            email_text,
+            full,
+            first_name,
+            last_name,
+            preferred_name,
+            course_cell,
+            course_title,
+            raw_completed,
+            score_text,
+            attendance_text,
+            cohort,
+            status,
+        ) = texts
+        if self.id_is_email:
+            learner_id = email_key(learner_id)  # the same address in another case is the same learner
+        if not learner_id:
+            problems.append("missing learner id")
+        course = self.course or course_cell
+        if len(learner_id) > MAX_LENGTHS["learner id"]:
+            problems.append(_length_problem("learner id", learner_id))
+        if self.course_problem:
+            problems.append(self.course_problem)
+        elif not self.course and len(course) > MAX_LENGTHS["course"]:
+            problems.append(_length_problem("course", course))
+        if len(cohort) > MAX_LENGTHS["cohort"]:
+            problems.append(_length_problem("cohort", cohort))
+        if len(preferred_name) > MAX_LENGTHS["preferred name"]:
+            problems.append(_length_problem("preferred name", preferred_name))
+        # "Lovelace, Ada" (one comma, two parts) is last-first in every export that writes it; a
+        # Canvas "Student" always is. "Madonna" and "Sukarno" are names as they are.
+        full_name = last_first(full) if full else ""
+        if not full_name:
+            full_name = " ".join(part for part in (first_name, last_name) if part)
+        if self.moodle:
+            if raw_completed.lower().startswith("completed"):
+                raw_completed = raw_completed.partition(":")[2].strip()  # "Completed: Tuesday, 3 March 2026, ..."
+            if raw_completed.lower() in {"not completed", "-", "no"}:
+                raw_completed = ""
+        date = None
+        if raw_completed:
+            try:
+                date = parse_datetime(raw_completed, default_tz=self.tz)
+            except RecordError as exc:
+                problems.append(str(exc))
+        review = ""  # facts that contradict each other: recorded, and the certificate waits for staff
+        if status:
+            try:
+                completed = parse_completed(status)
+            except RecordError as exc:
+                problems.append(str(exc))
+                completed = None
+            if completed is False and date is not None and status_contradicts_date(status):
+                completed = True
+                review = f"status {status!r} but a completion date {raw_completed!r}"
+        elif spec.completed_when is not None:
+            completed = spec.completed_when(values)
+        else:
+            completed = None  # the date column alone decides
+        if completed is False:
+            completed_at = None
+        elif completed or not self.has_date_column:
+            completed_at = date or self.now  # complete, but the export does not say when: the import's time
+        else:
+            completed_at = date
+        email, held = "", ""
+        if "@" in email_text or not self.canvas:  # Canvas's login id is an email only at some schools
+            try:
+                email = clean_email(email_text)
+                if email:
+                    check_email(email)  # the test issuance makes: what passes here is sent, or held there
+            except (RecordError, ValidationError):
+                if len(email_text) > MAX_LENGTHS["email"]:
+                    problems.append(f"email longer than {MAX_LENGTHS['email']} characters")
+                else:  # a real learner who finished: imported, and issuance holds the certificate for staff
+                    email = clean_name(email_text).lower()
+                    held = f"invalid email {email!r}"
+        if len(full_name) > MAX_LENGTHS["name"]:
+            problems.append(_length_problem("name", full_name))
+        if len(course_title) > MAX_LENGTHS["course title"]:
+            problems.append(_length_problem("course title", course_title))
+        score = attendance = None
+        if score_text:
+            try:
+                score = parse_percent(score_text, label="score", scale=spec.score_scale)
+            except RecordError as exc:
+                problems.append(str(exc))
+        if attendance_text:
+            try:
+                attendance = parse_percent(attendance_text, label="attendance")
+            except RecordError as exc:
+                problems.append(str(exc))
         try:
-            return parse(*args, **kwargs)
+            custom_fields = self.custom_fields(cells)
         except RecordError as exc:
             problems.append(str(exc))
-            return None
+        if problems:
+            raise RecordError("; ".join([*problems, held] if held else problems))
+        return held, CompletionRecord(
+            learner_id=learner_id,
+            course_key=course,
+            completed_at=completed_at,
+            email=email,
+            full_name=clean_name(full_name),
+            preferred_name=clean_name(preferred_name),
+            lms=self.lms,
+            course_title=clean_name(course_title),
+            score=score,
+            attendance=attendance,
+            cohort=clean_name(cohort),
+            custom_fields=custom_fields,
+            review_reason=review,
+        )
 
-    def get(ours: str) -> str:
-        return (values.get(fields[ours], "") if ours in fields else "").strip()
-
-    if len(cells) > len(values) and any(cell.strip() for cell in cells[len(values) :]):
-        problems.append(f"more cells ({len(cells)}) than header columns ({len(values)})")
-    elif len(cells) < columns:
-        problems.append(f"fewer cells ({len(cells)}) than header columns ({columns})")
-    if any("\x00" in cell for cell in cells):  # PostgreSQL refuses NUL in text
-        raise RecordError(f"the row {HAS_NUL}")
-    learner_id = get("learner_id")
-    if spec.learner_id_is_email and fields.get("learner_id") == fields.get("email"):
-        learner_id = email_key(learner_id)  # the same address in another case is the same learner
-    if not learner_id:
-        problems.append("missing learner id")
-    for label, value in (
-        ("learner id", learner_id),
-        ("course", course or get("course")),
-        ("cohort", get("cohort")),
-        ("preferred name", get("preferred_name")),
-    ):
-        checked(check_length, label, value)
-    # "Lovelace, Ada" (one comma, two parts) is last-first in every export that writes it; a
-    # Canvas "Student" always is. "Madonna" and "Sukarno" are names as they are.
-    full_name = last_first(get("full_name"))
-    if not full_name:
-        full_name = " ".join(part for part in (get("first_name"), get("last_name")) if part)
-    raw_completed = get("completed_at")
-    if spec.name == "moodle" and raw_completed.lower().startswith("completed"):
-        raw_completed = raw_completed.partition(":")[2].strip()  # "Completed: Tuesday, 3 March 2026, ..."
-    if spec.name == "moodle" and raw_completed.lower() in {"not completed", "-", "no"}:
-        raw_completed = ""
-    date = checked(parse_datetime, raw_completed, default_tz=tz) if raw_completed else None
-    status = get("status")
-    review = ""  # facts that contradict each other: recorded, and the certificate waits for staff
-    if status:
-        completed = checked(parse_completed, status)
-        if completed is False and date is not None and status_contradicts_date(status):
-            completed = True
-            review = f"status {status!r} but a completion date {raw_completed!r}"
-    elif spec.completed_when is not None:
-        completed = spec.completed_when(values)
-    else:
-        completed = None  # the date column alone decides
-    if completed is False:
-        completed_at = None
-    elif completed or "completed_at" not in fields:
-        completed_at = date or now  # complete, but the export does not say when: the import's time
-    else:
-        completed_at = date
-    # Canvas's login id is an email only at some schools.
-    email, held = "", ""
-    if "@" in get("email") or spec.name != "canvas":  # Canvas's login id is an email only at some schools
+    def custom_fields(self, cells: list[str]) -> dict[str, str]:
+        """The row's other columns by label, what ``custom_fields_from`` makes of them."""
+        if self.custom is None or len(cells) < self.width:
+            return custom_fields_from({label: cells[index] for index, label in self.extra if index < len(cells)})
+        fields = {}
+        for label, index in self.custom:
+            if text := clean_name(cells[index]):
+                fields[label] = text
         try:
-            email = clean_email(get("email"))
-            if email:
-                check_email(email)  # the test issuance makes: what passes here is sent, or held there
-        except (RecordError, ValidationError):
-            if len(get("email")) > MAX_LENGTHS["email"]:
-                problems.append(f"email longer than {MAX_LENGTHS['email']} characters")
-            else:  # a real learner who finished: imported, and issuance holds the certificate for staff
-                email = clean_name(get("email")).lower()
-                held = f"invalid email {email!r}"
-    name = checked(check_length, "name", full_name)
-    course_title = checked(check_length, "course title", get("course_title"))
-    score = checked(parse_percent, get("score"), label="score", scale=spec.score_scale)
-    attendance = checked(parse_percent, get("attendance"), label="attendance")
-    custom_fields = checked(custom_fields_from, {label: cells[index] for index, label in extra if index < len(cells)})
-    if problems:
-        raise RecordError("; ".join([*problems, held] if held else problems))
-    return held, CompletionRecord(
-        learner_id=learner_id,
-        course_key=course or get("course"),
-        completed_at=completed_at,
-        email=email,
-        full_name=clean_name(name),
-        preferred_name=clean_name(get("preferred_name")),
-        lms=lms,
-        course_title=clean_name(course_title),
-        score=score,
-        attendance=attendance,
-        cohort=clean_name(get("cohort")),
-        custom_fields=custom_fields,
-        review_reason=review,
-    )
+            check_custom_fields(fields)
+        except CustomFieldsError as exc:
+            raise RecordError(str(exc)) from exc
+        return fields
+
+
+def _length_problem(label: str, value: str) -> str:
+    """What ``check_length`` says of a value, or ''."""
+    try:
+        check_length(label, value)
+    except RecordError as exc:
+        return str(exc)
+    return ""
