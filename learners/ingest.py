@@ -6,6 +6,7 @@ accepted or rejected the same way, with the same reason, whichever way it came i
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from courses.custom_fields import VALUE_NOT_TEXT, CustomFieldsError, check_custom_fields
 
-from .text import clean_name
+from .text import clean_name, plain_address
 
 
 class RecordError(ValueError):
@@ -81,6 +82,9 @@ class CompletionRecord:
     #: What in the record contradicts itself (a "not started" status with a completion date): it is
     #: recorded, and the certificate is held for staff with this reason.
     review_reason: str = ""
+    #: Its text already went through ``clean_name`` and its custom fields were checked (the CSV
+    #: reader makes records so): planning does not clean them again. Not part of the record's value.
+    cleaned: bool = field(default=False, compare=False, repr=False)
 
 
 _DATE_FORMATS = (
@@ -131,6 +135,12 @@ def parse_percent(value: object, *, label: str, scale: Decimal = Decimal(1)) -> 
     ``scale`` 100 reads a layout's fractions ("0.875" is 87.5 %); a value written with a percent
     sign is a percentage whatever the layout, so "87.5 %" is never 8750 %.
     """
+    if isinstance(value, str):
+        return _percent_of_text(value, label, scale)
+    return _percent(value, label, scale)
+
+
+def _percent(value: object, label: str, scale: Decimal) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()) or value == "-":
         return None
     raw = str(value).strip()
@@ -151,11 +161,19 @@ def parse_percent(value: object, *, label: str, scale: Decimal = Decimal(1)) -> 
     return number.quantize(Decimal("0.01"))
 
 
+# An export repeats the same few hundred scores: each text is parsed once (a Decimal is immutable;
+# a refused value raises again every time, lru_cache keeps no exceptions).
+_percent_of_text = functools.lru_cache(maxsize=4096)(_percent)
+
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def clean_email(value: str) -> str:
-    value = check_length("email", (value or "").strip())
+    value = (value or "").strip()
+    if plain_address(value):  # the usual address: within the length, nothing to clean, matches _EMAIL
+        return value.lower()
+    value = check_length("email", value)
     if value and (not _EMAIL.match(value) or clean_name(value) != value):  # controls, bidi marks
         raise RecordError(f"invalid email {value!r}")
     return value.lower() if value else ""

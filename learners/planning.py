@@ -105,6 +105,7 @@ def plan_learner(
     keep_blank: bool,
     require_details: bool = False,
     require_email: bool = True,
+    cleaned: bool = False,
 ) -> LearnerPlan | Rejection:
     """Create or update a learner known by LMS id; with ``keep_blank`` an empty value keeps the stored one.
 
@@ -112,11 +113,15 @@ def plan_learner(
     (exports may omit what we already have). Without ``require_email`` (the CSV import) a finisher
     with no address is taken and its certificate held for staff, never dropped.
     An address that differs only in case or surrounding spaces is the one we have: no change.
+    ``cleaned``: ``sent`` is already cleaned (``clean_name`` gives each value back unchanged).
     """
     external_id = (external_id or "").strip()
     if not external_id:
         return Rejection(MISSING_LEARNER_ID)
-    values = {name: clean_name(getattr(sent, name)) for name in LEARNER_FIELDS}
+    if cleaned:
+        values = {"email": sent.email, "full_name": sent.full_name, "preferred_name": sent.preferred_name}
+    else:
+        values = {name: clean_name(getattr(sent, name)) for name in LEARNER_FIELDS}
     if require_details:
         if not values["full_name"] and not values["preferred_name"] and not (stored and stored.full_name):
             return Rejection(MISSING_NAME)
@@ -139,7 +144,8 @@ def plan_learner(
 
 
 def _same(name: str, stored: str, sent: str) -> bool:
-    return email_key(stored) == email_key(sent) if name == "email" else stored == sent
+    # The same text is the same address without folding it (most rows of a re-import).
+    return stored == sent or (name == "email" and email_key(stored) == email_key(sent))
 
 
 def _deliverable(address: str) -> bool:
@@ -152,21 +158,30 @@ def _deliverable(address: str) -> bool:
 
 
 def plan_enrollment(
-    *, sent: Facts, stored: Facts | None, now: datetime | None = None, course_start: date | None = None
+    *,
+    sent: Facts,
+    stored: Facts | None,
+    now: datetime | None = None,
+    course_start: date | None = None,
+    cleaned: bool = False,
 ) -> EnrollmentPlan | Rejection:
     """Record the facts the LMS sent; an enrollment whose facts change is evaluated again.
 
     A completion dated in the future (``now``) or before the course started is recorded with a
     review reason, so issuance holds its certificate for staff instead of printing a wrong date.
+    ``cleaned``: the cohort and custom fields of ``sent`` are already cleaned and checked.
     """
     if sent.completed_at is not None and sent.completed_at.utcoffset() is None:
         return Rejection(COMPLETED_AT_NEEDS_TIMEZONE)
-    custom_fields = clean_custom_fields(sent.custom_fields)
-    try:
-        check_custom_fields(custom_fields)
-    except CustomFieldsError as exc:
-        return Rejection(str(exc))
-    facts = {**sent.as_dict(), "cohort": clean_name(sent.cohort), "custom_fields": custom_fields}
+    if cleaned:
+        facts = sent.as_dict()
+    else:
+        custom_fields = clean_custom_fields(sent.custom_fields)
+        try:
+            check_custom_fields(custom_fields)
+        except CustomFieldsError as exc:
+            return Rejection(str(exc))
+        facts = {**sent.as_dict(), "cohort": clean_name(sent.cohort), "custom_fields": custom_fields}
     if facts["completed_at"] is None and stored is not None and stored.completed_at is not None:
         # "In progress", "expired", "withdrawn" after a completion: a lapsed or re-enrolled learner
         # still finished once. A completion is never erased by an export; staff revoke if it must go.
@@ -234,6 +249,7 @@ def plan_completion(
         keep_blank=True,
         require_details=True,
         require_email=require_email,
+        cleaned=record.cleaned,
     )
     if isinstance(learner_plan, Rejection):
         return learner_plan
@@ -243,6 +259,7 @@ def plan_completion(
         stored=stored_facts,
         now=now,
         course_start=course_start,
+        cleaned=record.cleaned,
     )
     if isinstance(enrollment_plan, Rejection):
         return enrollment_plan

@@ -161,9 +161,15 @@ _PLAIN_ADDRESS = re.compile(
 )
 
 
+def plain_address(value: str) -> bool:
+    """An ordinary address (see _PLAIN_ADDRESS) within the 254 characters an address may have:
+    one Django's ``validate_email`` accepts, with nothing ``clean_name`` would change."""
+    return len(value) <= 254 and _PLAIN_ADDRESS.fullmatch(value) is not None
+
+
 def check_email(value: str) -> None:
     """Raise ``ValidationError`` unless Django's ``validate_email`` accepts ``value``."""
-    if len(value) <= 254 and _PLAIN_ADDRESS.fullmatch(value):
+    if plain_address(value):
         return
     from django.core.validators import validate_email
 

@@ -318,14 +318,15 @@ class _RowPlan:
             completed_at=completed_at,
             email=email,
             full_name=clean_name(full_name),
-            preferred_name=clean_name(preferred_name),
+            preferred_name=clean_name(preferred_name) if preferred_name else "",
             lms=self.lms,
-            course_title=clean_name(course_title),
+            course_title=clean_name(course_title) if course_title else "",
             score=score,
             attendance=attendance,
-            cohort=clean_name(cohort),
+            cohort=clean_name(cohort) if cohort else "",
             custom_fields=custom_fields,
             review_reason=review,
+            cleaned=True,
         )
 
     def custom_fields(self, cells: list[str]) -> dict[str, str]:
