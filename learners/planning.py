@@ -58,7 +58,15 @@ class Facts:
     review_reason: str = ""  # what staff must check before a certificate goes out (contradictory facts)
 
     def as_dict(self) -> dict:
-        return {name: getattr(self, name) for name in FACT_FIELDS}
+        # Spelled out (FACT_FIELDS, in its order): every planned row makes one.
+        return {
+            "completed_at": self.completed_at,
+            "score": self.score,
+            "attendance": self.attendance,
+            "cohort": self.cohort,
+            "custom_fields": self.custom_fields,
+            "review_reason": self.review_reason,
+        }
 
 
 @dataclass(frozen=True, slots=True)

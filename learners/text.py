@@ -136,9 +136,28 @@ def search_fold(value: str | None) -> str:
     value = value or ""
     if value.isascii():  # NFKD changes no ASCII letter, none is a mark, none is in _FOLD_EXTRA
         return " ".join(value.lower().split())
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
-    bare = decomposed.translate(_combining_marks())
-    return " ".join(unicodedata.normalize("NFC", bare.translate(_FOLD_EXTRA)).split())
+    # Word by word: every step maps characters or runs that never cross whitespace (whitespace
+    # stays whitespace and composes with nothing), and names repeat (Ångström, Müller) where rows don't.
+    return " ".join([part for word in value.split() for part in _fold_word(word).split()])
+
+
+def _fold_word(word: str) -> str:
+    if word.isascii():
+        return word.lower()
+    if len(word) > _REMEMBERED_WORD:
+        return _fold_text(word)
+    return _fold_remembered(word)
+
+
+_REMEMBERED_WORD = 40
+
+
+def _fold_text(text: str) -> str:
+    bare = unicodedata.normalize("NFKD", text.casefold()).translate(_combining_marks())
+    return unicodedata.normalize("NFC", bare.translate(_FOLD_EXTRA))
+
+
+_fold_remembered = functools.lru_cache(maxsize=8192)(_fold_text)
 
 
 #: Every code point with a combining class is below this (Unicode 15; a test checks the running one).

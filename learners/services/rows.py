@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from itertools import chain
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
@@ -94,9 +95,7 @@ def rows_insert(
         pks: dict[tuple, int] = {}
         for start in range(0, len(params_of_rows), per_statement):
             chunk = params_of_rows[start : start + per_statement]
-            cursor.execute(
-                head + ", ".join([placeholders] * len(chunk)) + tail, [v for values in chunk for v in values]
-            )
+            cursor.execute(head + ", ".join([placeholders] * len(chunk)) + tail, list(chain.from_iterable(chunk)))
             pks.update((tuple(returned[1:]), returned[0]) for returned in cursor.fetchall())
         return pks
 

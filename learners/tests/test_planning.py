@@ -137,3 +137,11 @@ def test_plan_enrollment_replaces_every_fact():
     plan = plan_enrollment(sent=Facts(completed_at=WHEN), stored=STORED_FACTS)
     assert plan.changes == {"score": None, "cohort": "", "custom_fields": {}}
     assert (plan.outcome, plan.completed) == (UPDATED, True)
+
+
+def test_facts_as_dict_has_every_fact_field_in_order():
+    from learners.planning import FACT_FIELDS
+
+    facts = Facts(completed_at=WHEN, score=Decimal("1"), attendance=Decimal("2"), cohort="c", custom_fields={"a": "b"})
+    assert list(facts.as_dict()) == list(FACT_FIELDS)
+    assert facts.as_dict() == {name: getattr(facts, name) for name in FACT_FIELDS}
