@@ -277,7 +277,12 @@ def plan_completion(
     held = []
     if enrollment_plan.completed:
         base = learner if learner is not None and not learner_plan.create else LearnerDetails()
-        after = LearnerDetails(**{name: learner_plan.changes.get(name, getattr(base, name)) for name in LEARNER_FIELDS})
+        changes = learner_plan.changes
+        after = LearnerDetails(
+            email=changes.get("email", base.email),
+            full_name=changes.get("full_name", base.full_name),
+            preferred_name=changes.get("preferred_name", base.preferred_name),
+        )
         review = enrollment_plan.changes.get("review_reason", stored_facts.review_reason if stored_facts else "")
         held = [*learner_problems(after), *([review] if review else [])]
     return CompletionPlan(

@@ -99,6 +99,8 @@ _NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md", "esq", "
 
 def last_first(value: str) -> str:
     """ "Lovelace, Ada" printed "Ada Lovelace"; anything but one comma between two parts unchanged."""
+    if "," not in value:  # what every branch below gives a value without a comma, without the checks
+        return value.strip()
     parts = [part.strip() for part in value.split(",")]
     if name_problem(value):  # kept as sent, so staff see (and the hold names) what really came
         return value.strip()

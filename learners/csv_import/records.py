@@ -10,7 +10,14 @@ from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
 
-from courses.custom_fields import CustomFieldsError, check_custom_fields
+from courses.custom_fields import (
+    CUSTOM_FIELD_LABEL_MAX_LENGTH,
+    CUSTOM_FIELD_VALUE_MAX_LENGTH,
+    CUSTOM_FIELDS_MAX_COUNT,
+    CUSTOM_FIELDS_MAX_JSON_LENGTH,
+    CustomFieldsError,
+    check_custom_fields,
+)
 
 from ..ingest import (
     HAS_NUL,
@@ -25,7 +32,7 @@ from ..ingest import (
     parse_percent,
     status_contradicts_date,
 )
-from ..text import check_email, clean_name, email_key, last_first
+from ..text import check_email, clean_name, email_key, last_first, plain_address
 from .files import FileError, open_export
 from .layouts import LAYOUT_SPECS, LAYOUTS, OUR_FIELDS, Layout, detect_layout, never_skip, normalise_header
 
@@ -194,6 +201,15 @@ class _RowPlan:
         named = [label for label, _index in labelled if label]
         distinct = len(set(raw_labels)) == len(raw_labels) and len(set(named)) == len(named)
         self.custom = tuple((label, index) for label, index in labelled if label) if distinct else None
+        # Labels that check_custom_fields passes with any values up to the longest allowed, so a row's
+        # values need only that length checked: few enough, short enough, and their JSON's bound within it.
+        labels = [label for label, _index in self.custom or ()]
+        self.custom_labels_fit = (
+            len(labels) <= CUSTOM_FIELDS_MAX_COUNT
+            and all(len(label) <= CUSTOM_FIELD_LABEL_MAX_LENGTH for label in labels)
+            and 2 + sum(12 * (len(label) + CUSTOM_FIELD_VALUE_MAX_LENGTH) + 12 for label in labels)
+            <= CUSTOM_FIELDS_MAX_JSON_LENGTH
+        )
         # --course is the same on every row: its check too.
         self.course_problem = _length_problem("course", course) if course else ""
 
@@ -280,7 +296,9 @@ class _RowPlan:
         else:
             completed_at = date
         email, held = "", ""
-        if "@" in email_text or not self.canvas:  # Canvas's login id is an email only at some schools
+        if plain_address(email_text):  # the usual address: what clean_email and check_email accept as it is
+            email = email_text.lower()
+        elif "@" in email_text or not self.canvas:  # Canvas's login id is an email only at some schools
             try:
                 email = clean_email(email_text)
                 if email:
@@ -334,13 +352,16 @@ class _RowPlan:
         if self.custom is None or len(cells) < self.width:
             return custom_fields_from({label: cells[index] for index, label in self.extra if index < len(cells)})
         fields = {}
+        longest = 0
         for label, index in self.custom:
             if text := clean_name(cells[index]):
                 fields[label] = text
-        try:
-            check_custom_fields(fields)
-        except CustomFieldsError as exc:
-            raise RecordError(str(exc)) from exc
+                longest = max(longest, len(text))
+        if longest > CUSTOM_FIELD_VALUE_MAX_LENGTH or not self.custom_labels_fit:
+            try:
+                check_custom_fields(fields)
+            except CustomFieldsError as exc:
+                raise RecordError(str(exc)) from exc
         return fields
 
 

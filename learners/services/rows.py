@@ -96,7 +96,8 @@ def rows_insert(
         for start in range(0, len(params_of_rows), per_statement):
             chunk = params_of_rows[start : start + per_statement]
             cursor.execute(head + ", ".join([placeholders] * len(chunk)) + tail, list(chain.from_iterable(chunk)))
-            pks.update((tuple(returned[1:]), returned[0]) for returned in cursor.fetchall())
+            for pk, *unique in cursor.fetchall():
+                pks[tuple(unique)] = pk
         return pks
 
 

@@ -268,3 +268,22 @@ def test_clean_email_is_its_definition_before_the_fast_path(value):
             return "refused " + str(exc)
 
     assert outcome(clean_email) == outcome(_clean_email_before_its_fast_path)
+
+
+def _last_first_before_its_shortcut(value: str) -> str:
+    """``text.last_first`` as it was before it returned a value without a comma straight away."""
+    from learners.text import _NAME_SUFFIXES, name_problem
+
+    parts = [part.strip() for part in value.split(",")]
+    if name_problem(value):
+        return value.strip()
+    if len(parts) != 2 or not all(parts) or parts[1].rstrip(".").replace(".", "").lower() in _NAME_SUFFIXES:
+        return value.strip().strip(",").strip()
+    return f"{parts[1]} {parts[0]}"
+
+
+@given(st.text() | st.text(alphabet="Ada Lovelace,.<b>=+@-PhD \t\u202e"))
+def test_last_first_is_its_definition_before_the_shortcut(value):
+    from learners.text import last_first
+
+    assert last_first(value) == _last_first_before_its_shortcut(value)
