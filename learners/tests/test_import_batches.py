@@ -159,3 +159,16 @@ def test_rows_insert_returns_each_key_s_new_primary_key_and_fills_defaults(cours
     }
     with pytest.raises(ValueError, match="6 values for 5 columns"):
         rows_insert(Learner, columns[:5], rows[:1], key=("lms", "external_id"), now=now)
+
+
+def test_the_import_hands_every_object_back_to_the_garbage_collector(course):
+    """Objects are hidden from the collector's scans only while an import runs, even one that fails."""
+    import gc
+
+    before = gc.get_freeze_count()
+    data = export(["lms-1,ada@example.com,Ada Lovelace,intro-django,2026-11-20,91,Autumn,12"])
+    services.completions_import(handle=io.BytesIO(data))
+    assert gc.get_freeze_count() == before
+    with mock.patch.object(imports, "_ingest_batch", side_effect=RuntimeError("boom")), pytest.raises(RuntimeError):
+        services.completions_import(handle=io.BytesIO(data))
+    assert gc.get_freeze_count() == before
