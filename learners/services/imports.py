@@ -321,10 +321,11 @@ def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses
         if course is None:
             staged.append((row, unknown_course(record.course_key)))
             continue
+        course_pk = course.pk
         key = (record.lms, record.learner_id.strip())
         learner = learners.get(key) or new_learners.get(key)
-        enrollment = new_enrollments.get((key, course.pk)) or (
-            enrollments.get((learner.pk, course.pk)) if learner is not None and learner.pk else None
+        enrollment = new_enrollments.get((key, course_pk)) or (
+            enrollments.get((learner.pk, course_pk)) if learner is not None and learner.pk else None
         )
         plan = plan_completion(
             record=record,
@@ -348,8 +349,8 @@ def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses
             if learner.pk:
                 changed_learners[learner.pk] = learner
         if enrollment is None:
-            enrollment = new_enrollments[(key, course.pk)] = _EnrollmentRow(
-                None, learner, course.pk, **plan.enrollment.changes
+            enrollment = new_enrollments[(key, course_pk)] = _EnrollmentRow(
+                None, learner, course_pk, **plan.enrollment.changes
             )
         elif plan.enrollment.changes:
             enrollment_change(enrollment, plan.enrollment, source=CompletionSource.CSV)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from itertools import chain
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 Converter = Callable[[object], object] | None
@@ -25,7 +26,7 @@ def _converter(field: models.Field) -> Converter:
     ops = db.ops
     internal = field.get_internal_type()
     if internal == "DateTimeField":
-        return ops.adapt_datetimefield_value
+        return sqlite_datetime(db) if db.vendor == "sqlite" and settings.USE_TZ else ops.adapt_datetimefield_value
     if internal == "JSONField":
         encoder = field.encoder
         return lambda value: ops.adapt_json_value(value, encoder)
@@ -34,6 +35,19 @@ def _converter(field: models.Field) -> Converter:
     if internal == "DecimalField":
         return lambda value: ops.adapt_decimalfield_value(value, field.max_digits, field.decimal_places)
     return lambda value: field.get_db_prep_save(value, db)
+
+
+def sqlite_datetime(db) -> Callable[[datetime], str]:
+    """SQLite's ``adapt_datetimefield_value`` with USE_TZ, without looking settings up per value:
+    an aware time as the naive text of the connection's time zone (every import row has one)."""
+    tz, adapt = db.timezone, db.ops.adapt_datetimefield_value
+
+    def adapt_datetime(value: datetime) -> str:
+        if value.utcoffset() is not None:
+            return str(value.astimezone(tz).replace(tzinfo=None))
+        return adapt(value)  # what Django does with anything else
+
+    return adapt_datetime
 
 
 def _constant(field: models.Field, now: datetime) -> object:

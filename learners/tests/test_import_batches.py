@@ -9,6 +9,8 @@ from unittest import mock
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from certificates.models import Certificate
 from courses.tests.factories import CourseFactory
@@ -172,3 +174,22 @@ def test_the_import_hands_every_object_back_to_the_garbage_collector(course):
     with mock.patch.object(imports, "_ingest_batch", side_effect=RuntimeError("boom")), pytest.raises(RuntimeError):
         services.completions_import(handle=io.BytesIO(data))
     assert gc.get_freeze_count() == before
+
+
+@given(st.datetimes(timezones=st.none() | st.timezones()))
+def test_the_sqlite_datetime_adapter_is_djangos(value):
+    """rows' SQLite adapter writes every time as Django's adapt_datetimefield_value does (or raises as it)."""
+    from django.db import connection
+
+    from learners.services.rows import sqlite_datetime
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's adapter")
+
+    def written(adapt):
+        try:
+            return adapt(value)
+        except Exception as exc:  # noqa: BLE001 - the same refusal either way
+            return type(exc)
+
+    assert written(sqlite_datetime(connection)) == written(connection.ops.adapt_datetimefield_value)
