@@ -209,11 +209,10 @@ def plan_enrollment(
 def _date_problem(completed_at: datetime | None, now: datetime | None, course_start: date | None) -> str:
     if completed_at is None:
         return ""
-    when = completed_at.date().isoformat()
     if now is not None and completed_at > now + FUTURE_TOLERANCE:
-        return COMPLETED_IN_THE_FUTURE.format(when=when)
+        return COMPLETED_IN_THE_FUTURE.format(when=completed_at.date().isoformat())
     if course_start is not None and completed_at.date() < course_start:
-        return COMPLETED_BEFORE_THE_COURSE.format(when=when, start=course_start.isoformat())
+        return COMPLETED_BEFORE_THE_COURSE.format(when=completed_at.date().isoformat(), start=course_start.isoformat())
     return ""
 
 

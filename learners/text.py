@@ -79,7 +79,7 @@ def name_problem(name: str | None) -> str:
         return ""
     if _FORMULA.match(text):
         return NAME_LOOKS_LIKE_FORMULA.format(name=text[:80])
-    if _MARKUP.search(text):
+    if ("<" in text or "[" in text) and _MARKUP.search(text):  # every markup pattern starts with one
         return NAME_LOOKS_LIKE_MARKUP.format(name=text[:80])
     return ""
 
@@ -140,12 +140,11 @@ def search_fold(value: str | None) -> str:
         return " ".join(value.lower().split())
     # Word by word: every step maps characters or runs that never cross whitespace (whitespace
     # stays whitespace and composes with nothing), and names repeat (Ångström, Müller) where rows don't.
-    return " ".join([part for word in value.split() for part in _fold_word(word).split()])
+    folded = [word.lower() if word.isascii() else _fold_word(word) for word in value.split()]
+    return " ".join(" ".join(folded).split())  # a folded word may be empty, or two ("a´b" is "a b")
 
 
 def _fold_word(word: str) -> str:
-    if word.isascii():
-        return word.lower()
     if len(word) > _REMEMBERED_WORD:
         return _fold_text(word)
     return _fold_remembered(word)

@@ -9,6 +9,8 @@ time of the call, as ``Model.objects.create`` would; the database's constraints 
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from itertools import chain
@@ -29,12 +31,27 @@ def _converter(field: models.Field) -> Converter:
         return sqlite_datetime(db) if db.vendor == "sqlite" and settings.USE_TZ else ops.adapt_datetimefield_value
     if internal == "JSONField":
         encoder = field.encoder
+        if encoder is None and db.vendor == "sqlite":
+            return _json_text
         return lambda value: ops.adapt_json_value(value, encoder)
     if internal in {"CharField", "TextField", "ForeignKey", "BigIntegerField", "IntegerField", "BooleanField"}:
         return None
     if internal == "DecimalField":
         return lambda value: ops.adapt_decimalfield_value(value, field.max_digits, field.decimal_places)
     return lambda value: field.get_db_prep_save(value, db)
+
+
+def _json_text(value: object) -> str:
+    """What SQLite's ``adapt_json_value`` writes (``json.dumps``), remembered for the text-only
+    objects rows repeat: every completion of a course has the same custom fields, often."""
+    if type(value) is dict and len(value) <= 4 and all(type(k) is str and type(v) is str for k, v in value.items()):
+        return _json_of_items(tuple(value.items()))
+    return json.dumps(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _json_of_items(items: tuple[tuple[str, str], ...]) -> str:
+    return json.dumps(dict(items))
 
 
 def sqlite_datetime(db) -> Callable[[datetime], str]:

@@ -167,13 +167,13 @@ def test_the_import_hands_every_object_back_to_the_garbage_collector(course):
     """Objects are hidden from the collector's scans only while an import runs, even one that fails."""
     import gc
 
-    before = gc.get_freeze_count()
+    before = gc.get_freeze_count(), gc.get_threshold()
     data = export(["lms-1,ada@example.com,Ada Lovelace,intro-django,2026-11-20,91,Autumn,12"])
     services.completions_import(handle=io.BytesIO(data))
-    assert gc.get_freeze_count() == before
+    assert (gc.get_freeze_count(), gc.get_threshold()) == before
     with mock.patch.object(imports, "_ingest_batch", side_effect=RuntimeError("boom")), pytest.raises(RuntimeError):
         services.completions_import(handle=io.BytesIO(data))
-    assert gc.get_freeze_count() == before
+    assert (gc.get_freeze_count(), gc.get_threshold()) == before
 
 
 @given(st.datetimes(timezones=st.none() | st.timezones()))
@@ -193,3 +193,21 @@ def test_the_sqlite_datetime_adapter_is_djangos(value):
             return type(exc)
 
     assert written(sqlite_datetime(connection)) == written(connection.ops.adapt_datetimefield_value)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    max_leaves=8,
+)
+
+
+@given(st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=6) | _JSON)
+def test_the_sqlite_json_adapter_is_djangos(value):
+    """rows' remembered JSON text is what Django's adapt_json_value writes, for text-only objects and the rest."""
+    from django.db import connection
+
+    from learners.services.rows import _json_text
+
+    assert _json_text(value) == connection.ops.adapt_json_value(value, None)
+    assert _json_text(value) == connection.ops.adapt_json_value(value, None)  # remembered, still the same

@@ -287,3 +287,16 @@ def test_last_first_is_its_definition_before_the_shortcut(value):
     from learners.text import last_first
 
     assert last_first(value) == _last_first_before_its_shortcut(value)
+
+
+@given(st.text() | st.text(alphabet="<>[]/!-=+@ abiurlKſ\uff1d"))
+def test_name_problem_is_its_definition_before_the_markup_prefilter(value):
+    from learners.text import _FORMULA, _MARKUP, NAME_LOOKS_LIKE_FORMULA, NAME_LOOKS_LIKE_MARKUP, name_problem
+
+    text = clean_name(value)
+    before = ""
+    if text and _FORMULA.match(text):
+        before = NAME_LOOKS_LIKE_FORMULA.format(name=text[:80])
+    elif text and _MARKUP.search(text):
+        before = NAME_LOOKS_LIKE_MARKUP.format(name=text[:80])
+    assert name_problem(value) == before
