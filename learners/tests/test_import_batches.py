@@ -209,5 +209,24 @@ def test_the_sqlite_json_adapter_is_djangos(value):
 
     from learners.services.rows import _json_text
 
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's adapter (PostgreSQL's wraps the value for psycopg)")
     assert _json_text(value) == connection.ops.adapt_json_value(value, None)
     assert _json_text(value) == connection.ops.adapt_json_value(value, None)  # remembered, still the same
+
+
+def test_the_learner_lookup_reads_what_the_orm_reads(course):
+    from learners.tests.factories import LearnerFactory
+
+    for index in range(6):
+        LearnerFactory(lms="moodle" if index % 2 else "default", external_id=f"lms-{index}", full_name=f"Zoë {index}")
+    wanted = ["lms-0", "lms-1", "lms-2", "lms-4", "lms-9"]
+    with transaction.atomic():
+        orm = list(
+            Learner.objects.select_for_update()
+            .filter(lms="default", external_id__in=wanted)
+            .order_by("pk")
+            .values_list(*imports._LEARNER_READ)
+        )
+        assert [tuple(row) for row in imports._learners_locked("default", wanted)] == orm
+    assert [row[2] for row in orm] == ["lms-0", "lms-2", "lms-4"]
