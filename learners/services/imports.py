@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO
 
@@ -283,6 +284,9 @@ class _EnrollmentRow:
 
 
 _ENROLLMENT_WRITE = (*FACT_FIELDS, "source", "decision")
+# A row's values in the order of its columns, read in C.
+_learner_values = attrgetter(*LEARNER_FIELDS)
+_enrollment_values = attrgetter(*_ENROLLMENT_WRITE)
 
 
 def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses: bool, courses: dict) -> list:
@@ -406,10 +410,7 @@ def _write_batch(new_learners, changed_learners, email_changes, new_enrollments,
     pks = rows_insert(
         Learner,
         ("lms", "external_id", *_LEARNER_WRITE),
-        [
-            (r.lms, r.external_id, *(getattr(r, name) for name in LEARNER_FIELDS), r.search_key())
-            for r in new_learners.values()
-        ],
+        [(r.lms, r.external_id, *_learner_values(r), r.search_key()) for r in new_learners.values()],
         key=("lms", "external_id"),
         now=now,
     )
@@ -418,10 +419,7 @@ def _write_batch(new_learners, changed_learners, email_changes, new_enrollments,
     rows_update(
         Learner,
         (*_LEARNER_WRITE, "updated_at"),
-        [
-            (*(getattr(r, name) for name in LEARNER_FIELDS), r.search_key(), now, r.pk)
-            for r in changed_learners.values()
-        ],
+        [(*_learner_values(r), r.search_key(), now, r.pk) for r in changed_learners.values()],
     )
     LearnerEmailChange.objects.bulk_create(
         LearnerEmailChange(learner_id=learner.pk, old_email=old, new_email=new, source=CompletionSource.CSV)
@@ -430,10 +428,7 @@ def _write_batch(new_learners, changed_learners, email_changes, new_enrollments,
     pks = rows_insert(
         Enrollment,
         ("learner_id", "course_id", *_ENROLLMENT_WRITE),
-        [
-            (e.learner.pk, e.course_id, *(getattr(e, name) for name in _ENROLLMENT_WRITE))
-            for e in new_enrollments.values()
-        ],
+        [(e.learner.pk, e.course_id, *_enrollment_values(e)) for e in new_enrollments.values()],
         key=("learner_id", "course_id"),
         now=now,
     )
@@ -442,5 +437,5 @@ def _write_batch(new_learners, changed_learners, email_changes, new_enrollments,
     rows_update(
         Enrollment,
         (*_ENROLLMENT_WRITE, "updated_at"),
-        [(*(getattr(e, name) for name in _ENROLLMENT_WRITE), now, e.pk) for e in changed_enrollments.values()],
+        [(*_enrollment_values(e), now, e.pk) for e in changed_enrollments.values()],
     )
