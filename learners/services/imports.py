@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import itertools
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -14,7 +12,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from courses.models import Course, IssuanceRule
@@ -26,9 +24,10 @@ from ..ingest import CompletionRecord
 from ..models import CompletionSource, Decision, Enrollment, Learner, LearnerEmailChange, learner_search_key
 from ..planning import FACT_FIELDS, LEARNER_FIELDS, Facts, LearnerDetails, Rejection, plan_completion
 from ..signals import completions_recorded
+from .collector import collector_skipping_what_was_there
 from .completions import IngestResult, completion_ingest, enrollment_change, unknown_course
 from .errors import LearnerError
-from .rows import rows_insert, rows_update
+from .rows import learners_locked, lookup_chunks, rows_insert, rows_update
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +108,7 @@ def completions_import(
     report = ImportReport(layout=parsed.layout, encoding=parsed.encoding, dry_run=dry_run)
     errors_file, errors = rejected_rows_writer(errors_path, parsed.headers) if errors_path else (None, None)
     try:
-        with _collector_skipping_what_was_there():
+        with collector_skipping_what_was_there():
             if dry_run:
                 with transaction.atomic():
                     _import_rows(rows, report, errors, create_courses=create_courses, progress=progress, handle=handle)
@@ -121,33 +120,6 @@ def completions_import(
             errors_file.close()
         report.windows_1252_lines = parsed.windows_1252_lines
     return report
-
-
-#: Objects a young collection waits for during an import (Python's default is 700): a batch holds
-#: some 15 per row until it is written, and reference counting frees them all after.
-IMPORT_GC_THRESHOLD = 20_000
-
-
-@contextmanager
-def _collector_skipping_what_was_there() -> Iterator[None]:
-    """The import with every object that existed before it out of the garbage collector's sight,
-    and young collections only after many new objects.
-
-    Each batch's rows outlive the collector's young generations, so a 50,000-row import set off a
-    few full collections, and each of them walked every object of the process (Django, its models,
-    the caches): a tenth of the import's time; the 650 young collections another 3%
-    (docs/PERFORMANCE.md). Frozen objects are still there and still freed by reference counting;
-    they are only not scanned for cycles until the import ends, when they are handed back to the
-    collector with its thresholds as they were. Cycles made meanwhile are still collected.
-    """
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(thresholds[0], IMPORT_GC_THRESHOLD), *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 Result = IngestResult | str  # what became of a row: its result, or why it was rejected
@@ -308,14 +280,14 @@ def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses
         wanted.setdefault(record.lms, set()).add(record.learner_id.strip())
     learners: dict[tuple[str, str], _LearnerRow] = {}
     for lms, ids in wanted.items():
-        for some in _lookup_chunks(sorted(ids)):
-            for values in _learners_locked(lms, some):
+        for some in lookup_chunks(sorted(ids)):
+            for values in learners_locked(lms, some, columns=_LEARNER_READ):
                 learner = _LearnerRow(*values)
                 learners[(learner.lms, learner.external_id)] = learner
     course_ids = {course.pk for course in courses.values() if course is not None}
     by_pk = {learner.pk: learner for learner in learners.values()}
     enrollments: dict[tuple[int, int], _EnrollmentRow] = {}
-    for some in _lookup_chunks(sorted(by_pk)):
+    for some in lookup_chunks(sorted(by_pk)):
         for pk, learner_id, course_id, *facts in (
             Enrollment.objects.select_for_update()
             .filter(learner_id__in=some, course_id__in=course_ids)
@@ -373,35 +345,6 @@ def _ingest_batch(records: list[tuple[Row, CompletionRecord]], *, create_courses
 
     _write_batch(new_learners, changed_learners, email_changes, new_enrollments, changed_enrollments, now=now)
     return [(row, item if isinstance(item, str) else IngestResult(item[0].pk, *item[1:])) for row, item in staged]
-
-
-def _learners_locked(lms: str, external_ids: list[str]) -> list[tuple]:
-    """``_LEARNER_READ`` of these learners, locked in primary-key order: the ORM's
-    ``select_for_update().filter(lms=..., external_id__in=...).order_by("pk").values_list(...)``
-    written once, not built and compiled again (a value at a time) for every batch. Every column
-    read is text or the key, which no database converts."""
-    quote, opts = connection.ops.quote_name, Learner._meta
-    table = quote(opts.db_table)
-
-    def column(name: str) -> str:
-        return f"{table}.{quote(opts.get_field(name).column)}"
-
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = (
-        f"SELECT {', '.join(column(name) for name in _LEARNER_READ)} FROM {table} WHERE {column('lms')} = %s"
-        f" AND {column('external_id')} IN ({', '.join(['%s'] * len(external_ids))})"
-        f" ORDER BY {column('id')}{lock}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [lms, *external_ids])
-        return cursor.fetchall()
-
-
-def _lookup_chunks(keys: list) -> list[list]:
-    """One IN list per query on PostgreSQL (so rows are locked in one primary-key order); SQLite, which
-    has no row locks, may be built to take only 999 parameters a statement."""
-    size = 900 if connection.vendor == "sqlite" else len(keys) or 1
-    return [keys[start : start + size] for start in range(0, len(keys), size)]
 
 
 def _write_batch(new_learners, changed_learners, email_changes, new_enrollments, changed_enrollments, *, now) -> None:

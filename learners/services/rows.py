@@ -1,4 +1,4 @@
-"""Many rows written at once from plain values: the nightly import's inserts and updates.
+"""Many rows read and written at once as plain values: the nightly import's lookups and writes.
 
 ``bulk_create`` builds a model instance per row and asks every field of every instance to prepare
 its value; for a 50,000-row import that was half the time (docs/PERFORMANCE.md). Here each column's
@@ -17,6 +17,8 @@ from itertools import chain
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+
+from ..models import Learner
 
 Converter = Callable[[object], object] | None
 
@@ -153,3 +155,32 @@ def rows_update(model: type[models.Model], columns: Sequence[str], rows: Sequenc
         params.append(values)
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+def learners_locked(lms: str, external_ids: list[str], *, columns: Sequence[str]) -> list[tuple]:
+    """``columns`` (text or the key) of these learners, locked in primary-key order: the ORM's
+    ``select_for_update().filter(lms=..., external_id__in=...).order_by("pk").values_list(...)``
+    written once, not built and compiled again (a value at a time) for every batch. Text and keys
+    are what no database converts, so the rows are the queryset's."""
+    quote, opts = connection.ops.quote_name, Learner._meta
+    table = quote(opts.db_table)
+
+    def column(name: str) -> str:
+        return f"{table}.{quote(opts.get_field(name).column)}"
+
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = (
+        f"SELECT {', '.join(column(name) for name in columns)} FROM {table} WHERE {column('lms')} = %s"
+        f" AND {column('external_id')} IN ({', '.join(['%s'] * len(external_ids))})"
+        f" ORDER BY {column('id')}{lock}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [lms, *external_ids])
+        return cursor.fetchall()
+
+
+def lookup_chunks(keys: list) -> list[list]:
+    """One IN list per query on PostgreSQL (so rows are locked in one primary-key order); SQLite, which
+    has no row locks, may be built to take only 999 parameters a statement."""
+    size = 900 if connection.vendor == "sqlite" else len(keys) or 1
+    return [keys[start : start + size] for start in range(0, len(keys), size)]

@@ -18,7 +18,7 @@ from learners import services
 from learners.csv_import import read_records
 from learners.models import CompletionSource, Enrollment, Learner, LearnerEmailChange
 from learners.services import imports
-from learners.services.rows import rows_insert
+from learners.services.rows import learners_locked, rows_insert
 
 pytestmark = pytest.mark.django_db
 
@@ -228,5 +228,5 @@ def test_the_learner_lookup_reads_what_the_orm_reads(course):
             .order_by("pk")
             .values_list(*imports._LEARNER_READ)
         )
-        assert [tuple(row) for row in imports._learners_locked("default", wanted)] == orm
+        assert [tuple(row) for row in learners_locked("default", wanted, columns=imports._LEARNER_READ)] == orm
     assert [row[2] for row in orm] == ["lms-0", "lms-2", "lms-4"]
