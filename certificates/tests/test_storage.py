@@ -219,10 +219,15 @@ def _production_start(tmp_path: Path, **environment: str) -> subprocess.Complete
     for name in ("key", "crt"):
         (tmp_path / f"signing.{name}").write_text("present")  # only their presence is checked at start-up
     environment = {
-        "SECRET_KEY": "x" * 50,
+        "SECRET_KEY": "k3Y-vQ9_zX7wLp2Rt8sNb4Hd6Jf1Mc5Gy0Ua-2026-laurel-tests",
         "PDF_SIGNING_KEY": str(tmp_path / "signing.key"),
         "PDF_SIGNING_CERT": str(tmp_path / "signing.crt"),
         "AWS_STORAGE_BUCKET_NAME": "",
+        # the rest of what production refuses to start without (config/tests/test_production.py)
+        "DATABASE_URL": "postgres://laurel@db.internal:5432/laurel",
+        "REDIS_URL": "redis://redis.internal:6379/0",
+        "EMAIL_URL": "smtp://mail.example.org:587",
+        "SITE_URL": "https://certs.example.org",
         **environment,
     }
     program = (
