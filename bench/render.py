@@ -121,6 +121,23 @@ def bench_ours(items: list[Item]) -> dict[str, float]:
     }
 
 
+def bench_floor(count: int = 300) -> dict[str, float]:
+    """The floor: a one-line reportlab page (Helvetica, no fonts to embed), as issue 15 defines it."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    times, cpu_times = [], []
+    for index in range(count):
+        t0, c0 = time.perf_counter(), time.process_time()
+        buffer = io.BytesIO()
+        canvas = Canvas(buffer, pagesize=pdf.PAGE_SIZES["A4"], invariant=True, pageCompression=1)
+        canvas.drawString(72, 500, f"Certificate {index}")
+        canvas.showPage()
+        canvas.save()
+        times.append((time.perf_counter() - t0) * 1000)
+        cpu_times.append((time.process_time() - c0) * 1000)
+    return {"median_ms": statistics.median(times), "median_cpu_ms": statistics.median(cpu_times)}
+
+
 def weasy_html(content: pdf.CertificateContent) -> str:
     import qrcode
     import qrcode.image.svg
@@ -186,7 +203,10 @@ def main() -> None:
     parser.add_argument("--branded", action="store_true", help="the demo logo and signature on every certificate")
     args = parser.parse_args()
     items = contents(args.count, branded=args.branded)
+    before = bench_floor()
     ours = bench_ours(items)
+    after = bench_floor()
+    floor = min((before, after), key=lambda measured: measured["median_cpu_ms"])
     scripts = len({sample.script for sample in SAMPLES.values()})
     print(f"ours ({args.count} certificates, names in {scripts} scripts):")
     print(
@@ -195,6 +215,11 @@ def main() -> None:
     )
     print(
         f"  PDF size median {ours['median_kb']:.1f} KB, max {ours['max_kb']:.1f} KB; peak RSS {ours['peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"  floor (a one-line reportlab page, best of before and after): median {floor['median_ms']:.2f} ms"
+        f" (CPU {floor['median_cpu_ms']:.2f} ms); ours is {ours['median_cpu_ms'] / floor['median_cpu_ms']:.1f}x"
+        " the floor in CPU"
     )
     print(
         f"  signing (PAdES B-B, as stored): median {ours['signing_median_ms']:.1f} ms more;"
