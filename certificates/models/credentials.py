@@ -18,12 +18,16 @@ class StatusList(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     number = models.PositiveIntegerField()
     size = models.PositiveIntegerField(help_text="Entries in each of its lists (at least 131,072).")
+    used = models.PositiveIntegerField(
+        default=0, help_text="Entries taken: counted as each is made (under the list's row lock), never by COUNT."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organisation", "number"], name="status_list_unique_number"),
             models.CheckConstraint(name="status_list_big_enough", condition=models.Q(size__gte=131_072)),
+            models.CheckConstraint(name="status_list_used_within_size", condition=models.Q(used__lte=models.F("size"))),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from courses.models import IssuanceRule, Organisation
@@ -82,7 +83,7 @@ def _status_list_for(organisation: Organisation) -> StatusList:
     the second, and its reissue failed: four workers reissuing 2,000 at once on PostgreSQL)."""
     Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk", flat=True).first()
     current = StatusList.objects.select_for_update().filter(organisation=organisation).order_by("-number").first()
-    if current is not None and current.entries.count() < current.size * FILL_LIMIT:
+    if current is not None and current.used < current.size * FILL_LIMIT:  # a COUNT grew with every entry
         return current
     number = current.number + 1 if current else 1
     return StatusList.objects.create(
@@ -100,9 +101,11 @@ def _entry_for(version: CertificateVersion) -> VersionCredential:
     for _ in range(_INDEX_TRIES):
         try:
             with transaction.atomic():
-                return VersionCredential.objects.create(
+                entry = VersionCredential.objects.create(
                     version=version, status_list=status_list, status_index=secrets.randbelow(status_list.size)
                 )
+                StatusList.objects.filter(pk=status_list.pk).update(used=F("used") + 1)  # its row is ours (locked)
+                return entry
         except IntegrityError:
             if VersionCredential.objects.filter(version=version).exists():  # another worker got there first
                 return VersionCredential.objects.select_related("status_list").get(version=version)

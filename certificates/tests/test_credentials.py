@@ -102,6 +102,18 @@ def test_status_entries_use_one_random_index_in_lists_of_at_least_131072():
     assert {item["statusListIndex"] for item in purposes.values()} == {str(entry.status_index)}
 
 
+def test_a_status_list_counts_its_entries_and_a_new_one_starts_when_it_is_half_full(monkeypatch):
+    from certificates.models import StatusList
+
+    course = CourseFactory()
+    monkeypatch.setattr(credentials, "FILL_LIMIT", 2 / 131_072)  # two entries fill a list
+    for _ in range(5):
+        rendered_certificate(course=course)
+    lists = list(StatusList.objects.filter(organisation=course.organisation).order_by("number"))
+    assert [status_list.used for status_list in lists] == [2, 2, 1]
+    assert [status_list.entries.count() for status_list in lists] == [2, 2, 1]  # the counter is the count
+
+
 def test_a_status_list_that_cannot_be_read_is_reported_not_passed_as_valid():
     document = _credential(rendered_certificate())
     verdict = checking.check_credential(
