@@ -392,7 +392,7 @@ def test_a_transparent_png_artwork_does_not_print_black(tmp_path):
     (tmp_path / "c.pdf").write_bytes(pdf.render_pdf(CONTENT, pdf.Design(background=out.getvalue())))
     subprocess.run(["pdftoppm", "-r", "20", "-png", str(tmp_path / "c.pdf"), str(tmp_path / "page")], check=True)
     page = Image.open(next(tmp_path.glob("page*.png"))).convert("RGB")
-    dark = sum(1 for pixel in page.getdata() if sum(pixel) < 150)
+    dark = sum(1 for x in range(page.width) for y in range(page.height) if sum(page.getpixel((x, y))) < 150)
     assert dark < 0.05 * page.width * page.height, dark  # only the text: transparent shows the paper, not black
 
 
