@@ -14,8 +14,9 @@ The floor, measured in the same run: the CPU time to render the same N PDFs in o
 by the number of cores (what the machine cannot go below however the work is queued).
 
 Reported: time from the first webhook to the last email and its ratio to the floor; webhook answers
-per second and p50/p99 while the burst is processed; webhook-to-email latency p50/p99; worker CPU
-seconds per certificate; peak RSS per worker process; emails lost and doubled (both must be 0).
+per second and p50/p99 while the burst is processed; webhook-to-email latency p50/p99; CPU seconds
+and SQL statements per certificate (workers and web apart); peak RSS per worker process; emails lost
+and doubled (both must be 0).
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from bench.harness import (
     ROOT,
     Inbox,
     bench_env,
-    cpu_seconds,
     free_port,
     peak_rss_mb,
     percentile,
@@ -71,6 +71,72 @@ for index in range({count}):
 after = resource.getrusage(resource.RUSAGE_SELF)
 print(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
 """
+
+# Loaded by every web and worker process of the run (a sitecustomize on PYTHONPATH): counts the SQL
+# statements each process sends through Django and keeps the running total in a file of its own.
+COUNT_QUERIES = """
+import os, sys
+_dir = os.environ.get("BENCH_QUERY_DIR")
+if _dir:
+    from django.db.backends.signals import connection_created
+    _role = "worker" if "qcluster" in " ".join(sys.argv) else "web"
+    _state = {"fd": None, "count": 0}
+
+    def _count(execute, sql, params, many, context):
+        if _state["fd"] is None or _state.get("pid") != os.getpid():  # forked: a file of its own
+            _state.update(pid=os.getpid(), count=0,
+                          fd=os.open(os.path.join(_dir, f"{_role}-{os.getpid()}"), os.O_WRONLY | os.O_CREAT, 0o644))
+        _state["count"] += 1
+        os.pwrite(_state["fd"], b"%20d" % _state["count"], 0)
+        return execute(sql, params, many, context)
+
+    def _wrap(sender, connection, **kwargs):
+        if _count not in connection.execute_wrappers:
+            connection.execute_wrappers.append(_count)
+
+    connection_created.connect(_wrap, weak=False)
+"""
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds of a process group, with its finished children's (django-q2 recycles a worker after
+    500 tasks: its time then moves to the sentinel's children's counts and would be missed)."""
+    total = 0.0
+    for pid in process_tree(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def database_backends(name: str) -> list[int]:
+    sql = f"select pid from pg_stat_activity where datname = '{name}'"
+    out = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", sql],
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [int(pid) for pid in out.split()]
+
+
+def own_cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def query_counts(directory: Path) -> dict[str, int]:
+    """Statements sent so far, summed over the run's web and worker processes."""
+    totals = {"web": 0, "worker": 0}
+    for file in directory.iterdir():
+        text = file.read_text().strip()
+        if text:
+            totals[file.name.split("-")[0]] += int(text)
+    return totals
 
 
 def floor_seconds(env: dict[str, str], count: int) -> float:
@@ -115,12 +181,23 @@ def main() -> None:
 
     logs = workdir / "logs"
     logs.mkdir()
+    site = workdir / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(COUNT_QUERIES)
+    queries = workdir / "queries"
+    queries.mkdir()
+    env = {**env, "PYTHONPATH": f"{site}{os.pathsep}{env['PYTHONPATH']}", "BENCH_QUERY_DIR": str(queries)}
     web = start_web(env, port, logs / "web.log")
     worker = start_worker(env, logs / "worker.log")
     try:
         wait_for_port(port)
         time.sleep(3)  # the cluster's workers start
-        cpu_before = sum(cpu_seconds(pid) for pid in process_tree(worker.pid))
+        cpu_before = tree_cpu_seconds(worker.pid)
+        web_cpu_before = tree_cpu_seconds(web.pid)
+        queries_before = query_counts(queries)
+        # PostgreSQL's backends for this database: the last CPU reading of each, sampled while waiting.
+        database_cpu = {pid: own_cpu_seconds(pid) for pid in database_backends(args.database_name)}
+        database_before = dict(database_cpu)
         print(f"posting {args.count} webhooks from {args.clients} clients...", flush=True)
         started = time.monotonic()
         latencies, sent, statuses = post_all(port, args.count, args.clients, run=str(int(time.time())))
@@ -130,9 +207,16 @@ def main() -> None:
         while inbox.received() < args.count and time.monotonic() < deadline:
             for pid in process_tree(worker.pid):
                 peaks[pid] = max(peaks.get(pid, 0.0), peak_rss_mb(pid))
+            for pid in database_backends(args.database_name):
+                database_cpu[pid] = max(database_cpu.get(pid, 0.0), own_cpu_seconds(pid))
             time.sleep(0.5)
         time.sleep(2)  # anything sent twice arrives now
-        worker_cpu = sum(cpu_seconds(pid) for pid in process_tree(worker.pid)) - cpu_before
+        worker_cpu = tree_cpu_seconds(worker.pid) - cpu_before
+        web_cpu = tree_cpu_seconds(web.pid) - web_cpu_before
+        queries_after = query_counts(queries)
+        for pid in database_backends(args.database_name):
+            database_cpu[pid] = max(database_cpu.get(pid, 0.0), own_cpu_seconds(pid))
+        database_seconds = sum(database_cpu.values()) - sum(database_before.values())
     finally:
         stop([web, worker])
         inbox.refuse()
@@ -162,7 +246,16 @@ def main() -> None:
             f"  webhook to email: p50 {percentile(end_to_end, 0.5) / 1000:.1f} s,"
             f" p99 {percentile(end_to_end, 0.99) / 1000:.1f} s"
         )
-    print(f"  worker CPU per certificate: {worker_cpu / args.count * 1000:.0f} ms")
+    print(
+        f"  CPU per certificate: workers {worker_cpu / args.count * 1000:.0f} ms,"
+        f" web {web_cpu / args.count * 1000:.0f} ms, PostgreSQL {database_seconds / args.count * 1000:.0f} ms"
+        f" (all three against {last * os.cpu_count() / args.count * 1000:.0f} ms of cores per certificate)"
+    )
+    web_queries, worker_queries = (queries_after[role] - queries_before[role] for role in ("web", "worker"))
+    print(
+        f"  SQL statements per certificate: workers {worker_queries / args.count:.1f} (broker polling included),"
+        f" web {web_queries / args.count:.1f}"
+    )
     if rss:
         print(f"  peak RSS per worker process: median {statistics.median(rss):.0f} MB, max {max(rss):.0f} MB")
     print(f"  emails lost: {lost}, doubled: {doubled}")
