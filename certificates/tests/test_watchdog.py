@@ -318,6 +318,17 @@ def test_queue_size_is_none_when_the_broker_is_unreachable(monkeypatch):
 
 
 @pytest.mark.django_db
+def test_the_cluster_runs_under_nice_unless_told_otherwise(settings):
+    from certificates.management.commands.supervise_workers import cluster_command
+
+    qcluster = [sys.executable, str(settings.BASE_DIR / "manage.py"), "qcluster"]
+    assert settings.WORKER_NICE == 10
+    assert cluster_command(10) == ["nice", "-n", "10", *qcluster]
+    assert cluster_command(0) == qcluster
+    niceness = subprocess.run(["nice", "-n", "10", "nice"], capture_output=True, text=True, check=True).stdout
+    assert int(niceness) == min(19, os.nice(0) + 10)  # `nice` is there, and adds to the supervisor's own
+
+
 def test_admin_pages_are_read_only(client):
     client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
     services.heartbeat_record(name="laurel@a")

@@ -299,3 +299,7 @@ Q_CLUSTER["timeout"] = env.int("Q_TIMEOUT", default=Q_CLUSTER["timeout"])
 WATCHDOG_INTERVAL = env.int("WATCHDOG_INTERVAL", default=5)
 #: Seconds queued work may wait with no task finishing before the supervisor restarts the cluster.
 WATCHDOG_STALL_AFTER = env.int("WATCHDOG_STALL_AFTER", default=120)
+#: Niceness supervise_workers gives the cluster (0 to 19; 0 leaves it as the supervisor's own). On a
+#: machine shared with the web server, a busy cluster then waits for the webhook answers, not they for
+#: it (docs/PERFORMANCE.md, a burst of completions).
+WORKER_NICE = env.int("WORKER_NICE", default=10)

@@ -7,6 +7,12 @@ from certificates.watchdog.selectors import cluster_key
 from certificates.watchdog.supervisor import Supervisor
 
 
+def cluster_command(niceness: int) -> list[str]:
+    """``manage.py qcluster``, under ``nice`` when asked: the cluster then yields the cores to the web server."""
+    command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "qcluster"]
+    return ["nice", "-n", str(niceness), *command] if niceness else command
+
+
 class Command(BaseCommand):
     help = (
         "Run the django-q2 cluster (manage.py qcluster) as a child process and restart it when it exits or "
@@ -24,7 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval: int, stall_after: int, **options):
         supervisor = Supervisor(
-            command=[sys.executable, str(settings.BASE_DIR / "manage.py"), "qcluster"],
+            command=cluster_command(settings.WORKER_NICE),
             cluster=cluster_key(),
             interval=interval,
             stall_after=stall_after,
