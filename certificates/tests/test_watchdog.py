@@ -317,7 +317,6 @@ def test_queue_size_is_none_when_the_broker_is_unreachable(monkeypatch):
     assert selectors.queue_size() is None
 
 
-@pytest.mark.django_db
 def test_the_cluster_runs_under_nice_unless_told_otherwise(settings):
     from certificates.management.commands.supervise_workers import cluster_command
 
@@ -329,6 +328,7 @@ def test_the_cluster_runs_under_nice_unless_told_otherwise(settings):
     assert int(niceness) == min(19, os.nice(0) + 10)  # `nice` is there, and adds to the supervisor's own
 
 
+@pytest.mark.django_db
 def test_admin_pages_are_read_only(client):
     client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
     services.heartbeat_record(name="laurel@a")
