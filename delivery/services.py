@@ -100,36 +100,45 @@ def delivery_forget_addresses(addresses: list[str]) -> int:
 
 
 def delivery_send(*, delivery_id: int) -> bool:
-    """Send one delivery if it is due; returns whether this call sent it. Safe to run twice at once."""
+    """Send one delivery if it is due; returns whether this call sent it. Safe to run twice at once.
+
+    The message is built before the delivery is claimed. Building it reads the attachment from
+    storage (over the network, from a bucket), and a worker killed meanwhile (the OOM killer) must
+    leave the delivery queued for the sweep to send: claimed, it would be reported as a send that
+    may or may not have gone out, when it never started. The claim then takes the delivery only as
+    it was when the message was built (same recipient, same try).
+    """
     now = timezone.now()
-    claimed = (
-        Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.QUEUED)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    due = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.QUEUED).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
-    if not claimed:
+    delivery = due.first()
+    if delivery is None:
         return False
+    suppressed = message = problem = None
     try:
-        delivery = Delivery.objects.get(pk=delivery_id)
         suppressed = address_suppression(delivery.recipient)
         if suppressed is None:
             message = composers.get(delivery.composer)(delivery)
     except DATABASE_UNAVAILABLE:
-        # Nothing was sent: give the claim back (once the database answers), or the sweep would report
-        # an interrupted send and never send it. The sweep nudges it again.
-        logger.warning("delivery %s: database unavailable before sending; released", delivery_id)
-        _write_through_outage(
-            lambda: Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
-                status=DeliveryStatus.QUEUED
-            )
-        )
+        # Nothing was claimed or sent: the delivery stays queued and the sweep nudges it again.
+        logger.warning("delivery %s: database unavailable before sending; left queued", delivery_id)
         return False
     except DoNotSend as exc:
-        _settle_failed(delivery, str(exc))
-        return False
+        problem = str(exc)
     except Exception as exc:  # e.g. the attachment is missing: nothing was sent, so say so now
         logger.exception("composing delivery %s failed", delivery_id)
-        _settle_failed(delivery, f"could not build the message: {type(exc).__name__}: {exc}")
+        problem = f"could not build the message: {type(exc).__name__}: {exc}"
+    claimed = due.filter(recipient=delivery.recipient, attempts=delivery.attempts).update(
+        status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        if due.exists():  # changed while the message was built (a corrected address): build it again
+            return delivery_send(delivery_id=delivery_id)
+        return False  # another worker has it, or it has gone
+    delivery.status, delivery.claimed_at, delivery.attempts = DeliveryStatus.SENDING, now, delivery.attempts + 1
+    if problem is not None:
+        _settle_failed(delivery, problem)
         return False
     if suppressed is not None:
         _settle_failed(delivery, ADDRESS_SUPPRESSED.format(reason=suppressed.reason, email=delivery.recipient))

@@ -218,3 +218,47 @@ def test_a_database_gone_before_sending_gives_the_claim_back_and_it_is_sent_once
         assert services.delivery_send(delivery_id=delivery.pk) is False  # sent by the sweep's nudge already
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT and [m.to for m in mailoutbox] == [["ada@example.com"]]
+
+
+class Killed(BaseException):
+    """What a worker's process sees of a SIGKILL: nothing after this point runs, no handler, no finally."""
+
+
+def test_a_worker_killed_while_building_the_message_leaves_it_queued_and_it_is_sent_once_later(heard, mailoutbox):
+    def killed(delivery):  # e.g. reading the PDF from the bucket when the OOM killer strikes
+        raise Killed
+
+    composers.register("killed-composing", killed)
+    delivery, _ = services.delivery_request(
+        composer="killed-composing", reference="8", recipient="ada@example.com", purpose="first_send", enqueue=False
+    )
+    with pytest.raises(Killed):
+        services.delivery_send(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    # Not claimed: the sweep will not report "may or may not have gone out" for a send that never started.
+    assert (delivery.status, delivery.attempts, mailoutbox) == (DeliveryStatus.QUEUED, 0, [])
+
+    composers.register("killed-composing", compose)  # the next worker builds it
+    with time_machine.travel(timezone.now() + timedelta(seconds=121)):
+        assert services.deliveries_sweep(stuck_after=120) == {"retry": 1, "interrupted": 0}  # tasks run inline
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):
+        assert services.deliveries_sweep(stuck_after=120) == {"retry": 0, "interrupted": 0}
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 1)
+    assert [m.to for m in mailoutbox] == [["ada@example.com"]] and heard[0] == [("8", True, "")]
+
+
+def test_an_address_corrected_while_the_message_is_built_gets_the_only_email(mailoutbox):
+    def corrected_meanwhile(delivery):
+        message = compose(delivery)
+        services.delivery_repoint(delivery_id=delivery.pk, recipient="ada@new.example.com")  # another process
+        return message
+
+    composers.register("corrected-meanwhile", corrected_meanwhile)
+    delivery, _ = services.delivery_request(
+        composer="corrected-meanwhile", reference="9", recipient="ada@example.com", purpose="first_send", enqueue=False
+    )
+    assert services.delivery_send(delivery_id=delivery.pk) is True
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.recipient, delivery.attempts) == (DeliveryStatus.SENT, "ada@new.example.com", 1)
+    assert [m.to for m in mailoutbox] == [["ada@new.example.com"]]
