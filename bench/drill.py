@@ -2,6 +2,7 @@
 """Fault drills for Friday at 5 pm: a smaller burst, a fault in the middle, and exact counts after.
 
     .venv/bin/python bench/drill.py [--count 300] [--workers 2] [--clients 8] [--only NAME ...]
+        [--broker orm|redis] [--storage local|s3]
 
 Everything runs on a PostgreSQL cluster of the drill's own (initdb in a temporary directory, another
 port, as the postgres user), so that it can be restarted without touching anyone's server: gunicorn
@@ -12,7 +13,12 @@ this process that counts what it receives. Settings are production's with short 
 
 Each drill posts its own learners and passes only if every learner got exactly one email (counted
 by the SMTP server) and every certificate ended emailed, plus the drill's own checks. Exit status 1
-if any drill failed. Drills: kill-busy, replay, smtp-down, poison, postgres-restart, idle-kill.
+if any drill failed. Drills: kill-busy, replay, smtp-down, poison, postgres-restart, idle-kill,
+two-clusters.
+
+The broker is the ORM's unless ``--broker redis`` (a Redis server of the drill's own, on another port);
+files go to a local media folder unless ``--storage s3`` (moto's S3 server, in its own process, with a
+bucket of its own). Both apply to every process of the run: web, workers and this one, which counts.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import logging
 import os
 import re
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -39,11 +46,14 @@ from dataclasses import dataclass, field
 from bench.drill_faults import POISON
 from bench.harness import (
     Inbox,
+    ObjectStorage,
     PrivatePostgres,
+    PrivateRedis,
     alive,
     bench_env,
     blocked_reading_a_pipe,
     free_port,
+    own_host_names,
     post_all,
     prepare_database,
     start_web,
@@ -78,6 +88,17 @@ def check(condition: bool, message: str) -> None:
 
 
 @dataclass
+class Machine:
+    """One worker machine: a `supervise_workers` (and the cluster it runs), its log, host name and media folder."""
+
+    name: str
+    log: Path
+    supervisor: subprocess.Popen
+    media: Path
+    host: str | None = None
+
+
+@dataclass
 class Drill:
     """One drill's world: the processes, the inbox, and what it found."""
 
@@ -88,19 +109,34 @@ class Drill:
     count: int
     clients: int
     pg: PrivatePostgres
+    broker: str = "orm"
+    storage: ObjectStorage | None = None
     supervisor: object = None
+    machines: list[Machine] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def start_workers(self, name: str) -> None:
-        self.log = self.logs / f"{name}-worker.log"
-        self.supervisor = start_worker(self.env, self.log, "supervise_workers")
+    def start_workers(self, name: str, *, machines: int = 1) -> None:
+        """One supervised cluster, as every drill has; or ``machines`` of them, each as if on a machine of
+        its own: its own host name (where this process may give one) and, with S3, its own empty media folder."""
+        for index in range(machines):
+            env, host, tag = self.env, None, name
+            if machines > 1:
+                host = f"drill-{'abcdefgh'[index]}"
+                tag = f"{name}-{host}"
+                media = self.logs.parent / f"media-{host}" if self.storage else Path(self.env["MEDIA_ROOT"])
+                env = {**self.env, "MEDIA_ROOT": str(media)}
+            log = self.logs / f"{tag}-worker.log"
+            supervisor = start_worker(env, log, "supervise_workers", host=host if host and own_host_names() else None)
+            self.machines.append(Machine(host or name, log, supervisor, Path(env["MEDIA_ROOT"]), host))
+        self.supervisor, self.log = self.machines[0].supervisor, self.machines[0].log
         deadline = time.monotonic() + 30
-        while len(self.worker_pids()) < int(self.env["Q_WORKERS"]) and time.monotonic() < deadline:
-            time.sleep(0.5)
+        for machine in self.machines:
+            while len(self.worker_pids(machine.log)) < int(self.env["Q_WORKERS"]) and time.monotonic() < deadline:
+                time.sleep(0.5)
 
-    def worker_pids(self) -> list[int]:
-        """The current cluster's live workers, as django-q2 logs them."""
-        text = self.log.read_text(errors="replace").rsplit("Started the cluster", 1)[-1]
+    def worker_pids(self, log: Path | None = None) -> list[int]:
+        """The current cluster's live workers (the first machine's unless ``log``), as django-q2 logs them."""
+        text = (log or self.log).read_text(errors="replace").rsplit("Started the cluster", 1)[-1]
         return [int(pid) for pid in re.findall(r"ready for work at (\d+)", text) if alive(int(pid))]
 
     def post(self, prefix: str, *, run: str | None = None, name_of: Callable[[int], str] | None = None, tries=60):
@@ -154,14 +190,35 @@ def emailed(prefix: str) -> int:
     return certificates(prefix).filter(pipeline_state=Pipeline.EMAILED).count()
 
 
+def what_became_of(drill: Drill, prefix: str, emails: Counter) -> str:
+    """For a failure: each delivery that did not end sent, and what the SMTP server saw of its learner
+    (RCPT TO: a send that started; a whole message: one that arrived)."""
+    from delivery.models import Delivery, DeliveryStatus
+
+    rows = db(
+        lambda: list(
+            Delivery.objects.filter(recipient__startswith=prefix)
+            .exclude(status=DeliveryStatus.SENT)
+            .values_list("recipient", "status", "attempts", "last_error")
+        ),
+        [],
+    )
+    begun = drill.inbox.begun
+    return "".join(
+        f"; {recipient} {status} after {tries} tries, SMTP saw {begun[recipient.split('@')[0]]} RCPT and"
+        f" {emails[recipient.split('@')[0]]} messages: {error[:70]}"
+        for recipient, status, tries, error in rows
+    )
+
+
 def exactly_once(drill: Drill, prefix: str, emails: Counter, *, expect: int) -> str:
     """The burst's promise: every learner one email, none lost, none doubled, every certificate emailed."""
     lost = expect - len(emails)
     doubled = sum(n - 1 for n in emails.values())
     done = db(lambda: emailed(prefix))
     states = db(lambda: dict(Counter(certificates(prefix).values_list("pipeline_state", flat=True))))
-    check(lost == 0 and doubled == 0, f"emails lost {lost}, doubled {doubled}")
-    check(done == expect, f"{done} of {expect} certificates emailed; states {states}")
+    check(lost == 0 and doubled == 0, f"emails lost {lost}, doubled {doubled}{what_became_of(drill, prefix, emails)}")
+    check(done == expect, f"{done} of {expect} emailed; states {states}{what_became_of(drill, prefix, emails)}")
     return f"{expect} emailed once each, 0 lost, 0 doubled"
 
 
@@ -319,6 +376,103 @@ def idle_kill(drill: Drill) -> str:
     )
 
 
+def committed(log: Path, kind: str, ids: set[int]) -> set[int]:
+    """The certificates (of ``ids``) whose ``kind`` event a cluster's processes logged (log_event, at INFO)."""
+    found = re.findall(rf"certificates\.transitions: certificate (\d+): {kind}\b", log.read_text(errors="replace"))
+    return {int(pk) for pk in found} & ids
+
+
+def files_in(folder: Path) -> list[str]:
+    if not folder.exists():
+        return []
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
+
+
+def two_clusters(drill: Drill) -> str:
+    """Two worker clusters, as on two machines (each its own host name, log and, with S3, an empty media
+    folder), share the database, the broker and the storage; busy workers of the first are SIGKILLed."""
+    from certificates.models import CertificateVersion, WorkerHeartbeat
+    from delivery.models import Delivery, DeliveryStatus
+
+    prefix = "two"
+    first, second = drill.machines
+    started = time.monotonic()
+    posting = drill.post_in_background(prefix)
+    kills = 0
+    while kills < 4 and len(drill.emails(prefix)) < drill.count:
+        time.sleep(3)
+        busy = [pid for pid in drill.worker_pids(first.log) if not blocked_reading_a_pipe(pid)]
+        if busy:
+            os.kill(busy[0], signal.SIGKILL)
+            kills += 1
+    posting.join()
+    check(kills >= 1, f"no busy worker of {first.name} found to kill")
+    emails = drill.settle(prefix, expect=drill.count, timeout=300)
+    took = time.monotonic() - started
+    summary = exactly_once(drill, prefix, emails, expect=drill.count)
+
+    # Nothing doubled or left behind in the database: one certificate, one version, one delivery each.
+    ids = set(db(lambda: list(certificates(prefix).values_list("pk", flat=True))))
+    versions = db(
+        lambda: list(
+            CertificateVersion.objects.filter(certificate_id__in=ids).values_list("certificate_id", "pdf", "pdf_sha256")
+        )
+    )
+    per_certificate = Counter(pk for pk, _, _ in versions)
+    unrendered = sum(1 for _, name, sha256 in versions if not name or not sha256)
+    deliveries = db(
+        lambda: dict(Counter(Delivery.objects.filter(recipient__startswith=prefix).values_list("status", flat=True)))
+    )
+    check(len(ids) == drill.count, f"{len(ids)} certificates for {drill.count} learners")
+    check(
+        len(versions) == drill.count and max(per_certificate.values()) == 1,
+        f"{len(versions)} versions, at most {max(per_certificate.values())} for one certificate",
+    )
+    check(unrendered == 0, f"{unrendered} versions without their PDF")
+    check(deliveries == {DeliveryStatus.SENT: drill.count}, f"deliveries {deliveries}")
+
+    # The files: every PDF once, under its version's own name, and nothing on any machine's disk. A
+    # second store of one PDF would show as another name for its code (file_overwrite is off).
+    pdfs = sorted(name for _, name, _ in versions)
+    codes = db(lambda: tuple(f"certificates/{code}-" for code in certificates(prefix).values_list("code", flat=True)))
+    if drill.storage is not None:
+        stored = [key for key in drill.storage.keys("certificates/") if key.startswith(codes) and key.endswith(".pdf")]
+        check(stored == pdfs, f"{len(stored)} PDFs in the bucket for {len(pdfs)} versions")
+        folders = {Path(drill.env["MEDIA_ROOT"]), *(machine.media for machine in drill.machines)}
+        on_disk = {str(folder): files_in(folder) for folder in folders}
+        check(not any(on_disk.values()), f"files on local disk: {on_disk}")
+        where = f"{len(stored)} PDFs in the bucket, 0 files on any machine's disk"
+    else:
+        stored = [name for name in files_in(first.media) if name.startswith(codes) and name.endswith(".pdf")]
+        check(stored == pdfs, f"{len(stored)} PDFs in the media folder for {len(pdfs)} versions")
+        where = f"{len(stored)} PDFs in the shared media folder"
+
+    # Both machines worked, and no certificate was rendered or emailed by both.
+    work = {m.name: (committed(m.log, "rendered", ids), committed(m.log, "emailed", ids)) for m in drill.machines}
+    (rendered_a, emailed_a), (rendered_b, emailed_b) = work[first.name], work[second.name]
+    check(rendered_a | rendered_b == ids and emailed_a | emailed_b == ids, "a certificate no machine logged")
+    check(
+        not rendered_a & rendered_b and not emailed_a & emailed_b,
+        f"logged by both: {len(rendered_a & rendered_b)} renders, {len(emailed_a & emailed_b)} emails",
+    )
+    check(all(r and e for r, e in work.values()), f"one machine did nothing: {work}")
+    beats = set(db(lambda: list(WorkerHeartbeat.objects.values_list("name", flat=True))))
+    if first.host and own_host_names():
+        check({f"laurel@{m.host}" for m in drill.machines} <= beats, f"heartbeats {sorted(beats)}")
+    else:
+        drill.notes.append(f"two-clusters: one host name for both clusters, so one heartbeat: {sorted(beats)}")
+    per_machine = "; ".join(f"{name} rendered {len(r)} and emailed {len(e)}" for name, (r, e) in work.items())
+    storage = "S3 (moto)" if drill.storage else "local media folder"
+    return (
+        f"{drill.broker} broker, {storage}; {kills} busy workers of {first.name} SIGKILLed; {per_machine};"
+        f" heartbeats {', '.join(sorted(beats))}; {len(ids)} certificates, {len(versions)} versions, {where},"
+        f" {drill.count} deliveries sent; {summary}, all in {took:.0f} s"
+    )
+
+
+#: Drills that run more than one supervised cluster, and how many.
+MACHINES = {"two-clusters": 2}
+
 DRILLS: dict[str, Callable[[Drill], str]] = {
     "kill-busy": kill_busy,
     "replay": replay,
@@ -326,6 +480,7 @@ DRILLS: dict[str, Callable[[Drill], str]] = {
     "poison": poison,
     "postgres-restart": postgres_restart,
     "idle-kill": idle_kill,
+    "two-clusters": two_clusters,
 }
 
 
@@ -335,6 +490,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--only", nargs="*", choices=list(DRILLS), help="run these drills (replay needs kill-busy)")
+    parser.add_argument("--broker", choices=["orm", "redis"], default="orm", help="django-q2's broker (and the cache)")
+    parser.add_argument("--storage", choices=["local", "s3"], default="local", help="where the PDFs go")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="laurel-drill-"))
@@ -348,6 +505,17 @@ def main() -> int:
     port = free_port()
     env = bench_env(workdir=workdir, web_port=port, smtp_port=inbox.port, database_url=pg.url, workers=args.workers)
     env.update(CLOCKS, DJANGO_SETTINGS_MODULE="bench.drill_settings")
+    # The credential keys in the run's own folder, not the checkout's var/ (made by the first signer).
+    env["CREDENTIAL_KEYS_DIR"] = str(workdir / "keys" / "credentials")
+    redis = storage = None
+    if args.broker == "redis":
+        redis = PrivateRedis()
+        redis.start()
+        env["REDIS_URL"] = redis.url
+    if args.storage == "s3":
+        storage = ObjectStorage(log=logs / "s3.log")
+        storage.start()
+        env.update(storage.env)
     prepare_database(env)
     os.environ.update(env)  # this process reads the same database to count
     import django
@@ -360,24 +528,40 @@ def main() -> int:
     results: list[tuple[str, str, str, float]] = []
     try:
         for name in args.only or list(DRILLS):
-            drill = Drill(env=env, inbox=inbox, web_port=port, logs=logs, count=args.count, clients=args.clients, pg=pg)
+            drill = Drill(
+                env=env,
+                inbox=inbox,
+                web_port=port,
+                logs=logs,
+                count=args.count,
+                clients=args.clients,
+                pg=pg,
+                broker=args.broker,
+                storage=storage,
+            )
             print(f"{name}: {DRILLS[name].__doc__}", flush=True)
             started = time.monotonic()
-            drill.start_workers(name)
+            drill.start_workers(name, machines=MACHINES.get(name, 1))
             try:
                 outcome, detail = "pass", DRILLS[name](drill)
             except DrillFailed as exc:
                 outcome, detail = "FAIL", str(exc)
             finally:
-                stop([drill.supervisor], grace=8)
+                stop([machine.supervisor for machine in drill.machines], grace=8)
             results.append((name, outcome, detail, time.monotonic() - started))
             print(f"  {outcome}: {detail} ({results[-1][3]:.0f} s)", *drill.notes, sep="\n  ", flush=True)
     finally:
         stop([web])
         inbox.refuse()
         pg.destroy()
+        for server in (redis, storage):
+            if server is not None:
+                server.destroy()
 
-    print(f"\n{args.count} completions per drill, {args.workers} workers, {os.cpu_count()} cores; logs: {logs}")
+    print(
+        f"\n{args.count} completions per drill, {args.workers} workers a cluster, {args.broker} broker,"
+        f" {args.storage} storage, {os.cpu_count()} cores; logs: {logs}"
+    )
     print("| drill | outcome | time | what was counted |\n|---|---|---|---|")
     for name, outcome, detail, seconds in results:
         print(f"| {name} | {outcome} | {seconds:.0f} s | {detail} |")

@@ -65,9 +65,16 @@ class Inbox:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
         self.arrivals: list[tuple[float, str]] = []  # (monotonic time, learner id from the To address)
+        self.begun: Counter = Counter()  # learner ids named in RCPT TO: a send that started, whether or not it ended
         self.lock = threading.Lock()
         self.port = free_port()
         self.controller = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        envelope.rcpt_tos.append(address)
+        with self.lock:
+            self.begun[address.split("@")[0]] += 1
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         if self.delay:
@@ -229,9 +236,21 @@ def start_web(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
     )
 
 
-def start_worker(env: dict[str, str], log: Path, *command: str) -> subprocess.Popen:
-    """``manage.py qcluster`` by default; e.g. ``supervise_workers`` instead."""
-    return start([str(PYTHON), "manage.py", *(command or ("qcluster",))], env, log)
+def start_worker(env: dict[str, str], log: Path, *command: str, host: str | None = None) -> subprocess.Popen:
+    """``manage.py qcluster`` by default; e.g. ``supervise_workers`` instead.
+
+    With ``host`` (as root only), the process and its children run in a UTS namespace of their own with
+    that host name, as on a machine of its own: the watchdog keys its heartbeat by host name."""
+    manage_py = [str(PYTHON), "manage.py", *(command or ("qcluster",))]
+    if host is None:
+        return start(manage_py, env, log)
+    # unshare and sh exec in turn: the process started is the one that runs manage.py, same pid.
+    return start(["unshare", "--uts", "--", "sh", "-c", 'hostname "$0" && exec "$@"', host, *manage_py], env, log)
+
+
+def own_host_names() -> bool:
+    """Can processes be given host names of their own (``start_worker(host=...)``)?"""
+    return os.geteuid() == 0 and shutil.which("unshare") is not None
 
 
 def stop(processes: Iterable[subprocess.Popen], grace: float = 3.0) -> None:
@@ -344,4 +363,91 @@ class PrivatePostgres:
             self.stop("immediate")
         except subprocess.CalledProcessError:
             pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class PrivateRedis:
+    """A Redis server of our own (another port, nothing saved to disk), so that a run neither reads nor
+    flushes a queue someone else is using on the machine's Redis."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="laurel-drill-redis-"))
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = start([*command, "--dir", str(self.dir)], dict(os.environ), self.dir / "redis.log")
+        wait_for_port(self.port)
+
+    def destroy(self) -> None:
+        if self.process is not None:
+            stop([self.process], grace=1)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ObjectStorage:
+    """An S3-compatible server of our own (moto's server mode, in its own process, as the storage tests
+    start it: conftest.py's ``s3_server``) with one bucket; ``env`` is what every process needs to use it."""
+
+    ACCESS_KEY, SECRET_KEY, REGION = "laurel-drill", "laurel-drill-secret", "us-east-1"
+
+    def __init__(self, bucket: str = "laurel-drill", log: Path | None = None) -> None:
+        self.bucket = bucket
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="laurel-drill-s3-"))
+        self.log = log or self.dir / "moto.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "AWS_STORAGE_BUCKET_NAME": self.bucket,
+            "AWS_S3_ENDPOINT_URL": self.url,
+            "AWS_S3_REGION_NAME": self.REGION,
+            "AWS_ACCESS_KEY_ID": self.ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": self.SECRET_KEY,
+        }
+
+    def client(self):
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name=self.REGION,
+            aws_access_key_id=self.ACCESS_KEY,
+            aws_secret_access_key=self.SECRET_KEY,
+        )
+
+    def start(self) -> None:
+        command = [str(PYTHON), "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+        # A file, not a pipe: the server logs every request, and a full pipe would stop it.
+        self.process = start(command, dict(os.environ), self.log)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.client().create_bucket(Bucket=self.bucket)
+                return
+            except Exception as exc:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    log = self.log.read_text()[-500:]
+                    raise RuntimeError(f"moto's server did not start: {log}") from exc
+                time.sleep(0.2)
+
+    def keys(self, prefix: str = "") -> list[str]:
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+    def destroy(self) -> None:
+        if self.process is not None:
+            stop([self.process], grace=1)
         shutil.rmtree(self.dir, ignore_errors=True)
