@@ -53,6 +53,7 @@ from bench.harness import (
     bench_env,
     blocked_reading_a_pipe,
     free_port,
+    manage,
     own_host_names,
     post_all,
     prepare_database,
@@ -505,8 +506,10 @@ def main() -> int:
     port = free_port()
     env = bench_env(workdir=workdir, web_port=port, smtp_port=inbox.port, database_url=pg.url, workers=args.workers)
     env.update(CLOCKS, DJANGO_SETTINGS_MODULE="bench.drill_settings")
-    # The credential keys in the run's own folder, not the checkout's var/ (made by the first signer).
+    # The credential keys in the run's own folder, not the checkout's var/: made once, before any
+    # process starts, and never by a process itself, as production distributes them (DEPLOYMENT.md).
     env["CREDENTIAL_KEYS_DIR"] = str(workdir / "keys" / "credentials")
+    env["CREDENTIAL_KEYS_AUTO_CREATE"] = "false"
     redis = storage = None
     if args.broker == "redis":
         redis = PrivateRedis()
@@ -517,6 +520,7 @@ def main() -> int:
         storage.start()
         env.update(storage.env)
     prepare_database(env)
+    manage(env, "credential_keys", "make")
     os.environ.update(env)  # this process reads the same database to count
     import django
 
