@@ -4,6 +4,8 @@ and turned back into the renderer's Template and Design."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.core.files.storage import default_storage
 
 from .. import pdf
@@ -41,31 +43,13 @@ def design_of(template: CertificateTemplate) -> dict:
 
 
 def _wording_json(words: pdf.Wording) -> dict:
-    return {
-        "heading": words.heading,
-        "intro": words.intro,
-        "phrase": words.phrase,
-        "lines": list(words.lines),
-        "date_label": words.date_label,
-        "id_label": words.id_label,
-    }
+    return {**asdict(words), "lines": list(words.lines)}
 
 
 def template_from_design(design: dict) -> pdf.Template:
     """The renderer's template from a design (a published version's, or the working copy's)."""
     wordings = tuple(
-        (
-            locale,
-            pdf.Wording(
-                heading=words["heading"],
-                phrase=words["phrase"],
-                lines=tuple(words["lines"]),
-                intro=words["intro"],
-                date_label=words["date_label"],
-                id_label=words["id_label"],
-            ),
-        )
-        for locale, words in design["wording"]
+        (locale, pdf.Wording(**{**words, "lines": tuple(words["lines"])})) for locale, words in design["wording"]
     )
     return pdf.Template(
         family=design["family"],

@@ -7,7 +7,6 @@ needs) in a CertificateTemplateVersion; certificates print from it.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -27,8 +26,6 @@ from ..models import (
     Credential,
 )
 from .designs import design_of, page_design, read_file, template_from_design
-
-logger = logging.getLogger(__name__)
 
 
 class TemplateNotPublishable(CertificateError, ValueError):

@@ -5,7 +5,6 @@ webhook bodies never make the pipeline raise."""
 import csv
 import io
 import json
-import subprocess
 
 import pytest
 from django.test import Client
@@ -18,7 +17,7 @@ from certificates import exports, selectors
 from certificates.models import Case, Certificate, CertificateTemplate, CertificateTemplateWording
 from certificates.services import templates
 from certificates.tests.factories import issued_certificate, staff_member
-from conftest import require_tool
+from certificates.tests.test_templates import text_of
 from courses.tests.factories import CourseFactory
 from learners.models import Enrollment
 from learners.tests.factories import UserFactory
@@ -37,15 +36,6 @@ INERT_NAMES = [
 ]
 
 
-def pdftotext(data: bytes, tmp_path) -> str:
-    require_tool("pdftotext")
-    path = tmp_path / "c.pdf"
-    path.write_bytes(data)
-    return " ".join(
-        subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout.split()
-    )
-
-
 @pytest.mark.parametrize("name", INERT_NAMES)
 def test_a_name_that_is_code_somewhere_prints_and_sends_as_written(name, client, run_on_commit, mailoutbox, tmp_path):
     course = CourseFactory(title="Data Analysis", custom_fields={"Grade": "{holder_name}"})
@@ -61,7 +51,7 @@ def test_a_name_that_is_code_somewhere_prints_and_sends_as_written(name, client,
     version = certificate.current_version
     assert certificate.pipeline_state == "emailed" and version.holder_name == name
 
-    text = pdftotext(version.pdf.read(), tmp_path)
+    text = text_of(version.pdf.read(), tmp_path)
     assert f"For {name}" in text
     assert "Grade {holder_name}" in text  # a value is never read as wording
     assert "Ada 49" not in text and "Alan 49" not in text and "Data Analysis Dijkstra" not in text
