@@ -6,13 +6,17 @@ import logging
 
 from django.contrib.auth import get_user_model
 
-from .services import emailing, issuance, jobs, lifecycle, rendering, sweep
+from .services import credentials, emailing, issuance, jobs, lifecycle, rendering, sweep
+from .services.handoff import EMAIL_TASK, RENDER_TASK, continue_here
 
 logger = logging.getLogger(__name__)
 
 
 def certificate_issue_task(enrollment_id: int) -> int | None:
-    certificate = issuance.certificate_issue_for_enrollment(enrollment_id=enrollment_id)
+    """Issue, then render and email in this worker: the learner's email does not wait behind every
+    other queued completion. (The Open Badges credential is queued: nobody needs it in the first minute.)"""
+    with continue_here(RENDER_TASK, EMAIL_TASK):
+        certificate = issuance.certificate_issue_for_enrollment(enrollment_id=enrollment_id)
     return certificate.pk if certificate else None
 
 
@@ -22,7 +26,8 @@ def certificate_issue_batch_task(enrollment_ids: list[int]) -> int:
 
 
 def certificate_render_task(certificate_id: int) -> str:
-    return rendering.certificate_render(certificate_id=certificate_id).pipeline_state
+    with continue_here(EMAIL_TASK):
+        return rendering.certificate_render(certificate_id=certificate_id).pipeline_state
 
 
 def certificate_email_task(certificate_id: int) -> bool:
@@ -41,7 +46,23 @@ def _each(step, certificate_ids: list[int]) -> int:
 
 
 def certificate_render_batch_task(certificate_ids: list[int]) -> int:
-    return _each(rendering.certificate_render, certificate_ids)
+    with continue_here(EMAIL_TASK):
+        return _each(rendering.certificate_render, certificate_ids)
+
+
+def credential_sign_task(version_id: int) -> int:
+    return credentials.credential_sign(version_id=version_id).pk
+
+
+def credential_sign_batch_task(version_ids: list[int]) -> int:
+    done = 0
+    for version_id in version_ids:
+        try:
+            credentials.credential_sign(version_id=version_id)
+            done += 1
+        except Exception:  # the next sweep tries it again
+            logger.exception("signing the credential of version %s failed", version_id)
+    return done
 
 
 def certificate_email_batch_task(certificate_ids: list[int]) -> int:

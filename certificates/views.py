@@ -29,7 +29,6 @@ from .selectors import (
     certificate_for_user,
     certificate_version_for_user,
     dashboard_for_user,
-    version_credential_document,
 )
 from .services import rendering
 from .services.cases import (
@@ -41,6 +40,7 @@ from .services.cases import (
     email_change_check,
     email_change_confirm,
 )
+from .services.credentials import credential_document
 from .services.emailing import certificate_email_resend
 
 
@@ -103,7 +103,7 @@ def download_version(request: HttpRequest, certificate_id: int, number: int) -> 
 def download_credential(request: HttpRequest, certificate_id: int, number: int) -> HttpResponse:
     """The version's Open Badges credential (JSON), for the learner's wallet or an employer."""
     version = certificate_version_for_user(user=request.user, certificate_id=certificate_id, number=number)
-    document = version_credential_document(version) if version is not None else None
+    document = credential_document(version) if version is not None else None
     if document is None:
         raise Http404("No such credential")
     response = HttpResponse(json.dumps(document, ensure_ascii=False, indent=2), content_type="application/vc+ld+json")

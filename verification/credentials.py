@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
-from certificates.selectors import public_version, version_credential_document
-from certificates.services.credentials import did_document, status_list_credential
+from certificates.selectors import public_version
+from certificates.services.credentials import credential_document, did_document, status_list_credential
 
 from .limits import ASSETS, lookup_limited
 
@@ -68,7 +68,7 @@ def credential(request: HttpRequest, code: str, number: int) -> HttpResponse:
     """A version's signed OpenBadgeCredential. Served revoked or superseded too: unlike a PDF, it
     says so itself to any verifier, through its status lists."""
     version = public_version(code, number)
-    document = version_credential_document(version) if version is not None else None
+    document = credential_document(version) if version is not None else None
     if document is None:
         return _not_found()
     response = _json(document, content_type="application/vc+ld+json", max_age=0)

@@ -20,7 +20,7 @@ from courses.models import IssuanceRule, Organisation
 
 from ..credentials import badge, checking, keys, proof, status
 from ..models import Certificate, CertificateVersion, Credential, StatusList, VersionCredential
-from ..selectors.credentials import versions_without_credential
+from ..selectors.credentials import version_credential_document, versions_without_credential
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +177,15 @@ def credential_sign(*, version_id: int) -> VersionCredential:
         document=document, key_id=key.id, signed_at=now
     )
     return VersionCredential.objects.select_related("status_list").get(pk=entry.pk)
+
+
+def credential_document(version: CertificateVersion) -> dict | None:
+    """The version's signed credential, signed now if it is due one and not signed yet: its task
+    is queued behind a burst's emails, and the holder or an employer may ask for it first."""
+    document = version_credential_document(version)
+    if document is None and versions_without_credential().filter(pk=version.pk).exists():
+        document = credential_sign(version_id=version.pk).document
+    return document
 
 
 BACKFILL_BATCH = 200

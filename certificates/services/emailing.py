@@ -28,7 +28,7 @@ from ..emails import COMPOSER, FIRST_SEND, REISSUE_NOTICE, RESEND, build_certifi
 from ..errors import RESEND_LIMIT, AddressSuppressed, InvalidAddress, ResendLimitReached
 from ..models import RENDERED_STATES, Certificate, CertificateVersion, Credential, Pipeline
 from ..transitions import log_event, transition
-from .handoff import enqueue_after_commit
+from .handoff import EMAIL_TASK, enqueue_after_commit
 from .snapshot import email_problem
 
 ADDRESS_SUPPRESSED = "{email} {reason} earlier: not mailed again until the learner's email is corrected"
@@ -205,7 +205,7 @@ def certificate_follow_address(*, certificate: Certificate, email: str) -> None:
         version=version,
         state_reason="",
     ):
-        enqueue_after_commit("certificates.tasks.certificate_email_task", certificate.pk)
+        enqueue_after_commit(EMAIL_TASK, certificate.pk)
 
 
 def certificate_email_resend(*, certificate_ids: list[int], by, learner_request: bool = False) -> int:

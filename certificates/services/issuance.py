@@ -18,7 +18,7 @@ from ..errors import NOT_HELD, REASON_REQUIRED, CertificateNotHeld, CertificateS
 from ..models import Certificate, CertificateVersion, Pipeline, VersionReason
 from ..transitions import log_event, transition
 from .emailing import certificate_follow_address
-from .handoff import enqueue_after_commit
+from .handoff import RENDER_TASK, enqueue_after_commit
 from .snapshot import snapshot_of
 
 logger = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def certificate_issue_for_enrollment(*, enrollment_id: int, by=None, override: s
             **issued,
         )
         certificate.refresh_from_db()
-    enqueue_after_commit("certificates.tasks.certificate_render_task", certificate.pk)
+    enqueue_after_commit(RENDER_TASK, certificate.pk)
     return certificate
 
 

@@ -28,7 +28,7 @@ from ..errors import (
 from ..models import RENDERED_STATES, Certificate, CertificateVersion, Credential, Pipeline, VersionReason
 from ..selectors.templates import PublishedTemplates
 from ..transitions import log_event, transition
-from .handoff import enqueue_after_commit
+from .handoff import EMAIL_TASK, RENDER_TASK, enqueue_after_commit
 from .issuance import create_version, lock_enrollment
 from .rendering import prints_the_same
 from .snapshot import snapshot_of
@@ -97,9 +97,9 @@ def _resume(certificate_id: int) -> None:
     """Valid again: whatever the pipeline held back while it was not (its PDF, its email) goes on."""
     state = Certificate.objects.values_list("pipeline_state", flat=True).get(pk=certificate_id)
     if state == Pipeline.ISSUED:
-        enqueue_after_commit("certificates.tasks.certificate_render_task", certificate_id)
+        enqueue_after_commit(RENDER_TASK, certificate_id)
     elif state == Pipeline.RENDERED:
-        enqueue_after_commit("certificates.tasks.certificate_email_task", certificate_id)
+        enqueue_after_commit(EMAIL_TASK, certificate_id)
 
 
 def certificate_suspend(*, certificate_id: int, by, reason: str) -> Certificate:
@@ -180,7 +180,7 @@ def certificate_reissue(
         attempts=0,
         claimed_at=None,
     )
-    enqueue_after_commit("certificates.tasks.certificate_render_task", certificate_id)
+    enqueue_after_commit(RENDER_TASK, certificate_id)
     return version
 
 

@@ -34,9 +34,8 @@ from ..models import (
     preview_upload_to,
 )
 from ..transitions import log_event, transition
-from .credentials import credential_sign
 from .designs import page_design, read_file, template_from_design
-from .handoff import enqueue_after_commit
+from .handoff import CREDENTIAL_TASK, EMAIL_TASK, RENDER_TASK, enqueue_after_commit
 from .snapshot import snapshot_of
 
 logger = logging.getLogger(__name__)
@@ -175,7 +174,6 @@ def certificate_render(*, certificate_id: int) -> Certificate:
     try:
         data = signing.sign_pdf(unsigned_pdf(version))
         pdf_name = _store(version.pdf, pdf_upload_to(version, ""), data)  # stored, sent and hashed: signed
-        credential_sign(version_id=version.pk)  # the Open Badges credential, signed once per version
     except Exception as exc:
         logger.exception("rendering certificate %s failed", certificate_id)
         message = f"render failed: {type(exc).__name__}: {exc}"[:500]
@@ -211,7 +209,10 @@ def certificate_render(*, certificate_id: int) -> Certificate:
             attempts=0,
             claimed_at=None,
         ):
-            enqueue_after_commit("certificates.tasks.certificate_email_task", certificate_id)
+            enqueue_after_commit(EMAIL_TASK, certificate_id)
+            # The Open Badges credential through the queue, behind the emails of a burst: nobody
+            # needs it in the first minute (its pages sign it if asked first; the sweep if it is lost).
+            enqueue_after_commit(CREDENTIAL_TASK, version.pk)
     return Certificate.objects.get(pk=certificate_id)
 
 
@@ -251,7 +252,7 @@ def certificate_render_retry(*, certificate_id: int, by) -> Certificate:
             attempts=0, claimed_at=None, nudged_at=None, state_reason="", updated_at=timezone.now()
         ):
             log_event(certificate_id, "render_retry", "attempts reset by staff", actor=by)
-            enqueue_after_commit("certificates.tasks.certificate_render_task", certificate_id)
+            enqueue_after_commit(RENDER_TASK, certificate_id)
     return Certificate.objects.get(pk=certificate_id)
 
 

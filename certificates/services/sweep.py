@@ -18,6 +18,7 @@ from learners.selectors import enrollments_awaiting_decision
 from learners.services import enrollments_mark_nudged
 
 from ..models import Certificate, Credential, Pipeline
+from ..selectors.credentials import versions_without_credential
 from .handoff import chunks
 from .jobs import staff_jobs_sweep
 
@@ -29,7 +30,8 @@ SWEEP_LIMIT = 5000
 
 
 def pipeline_sweep() -> dict[str, int]:
-    """Re-queue completions still undecided, and certificates stuck before their PDF or their email."""
+    """Re-queue completions still undecided, certificates stuck before their PDF or their email, and
+    versions still without their credential."""
     now = timezone.now()
     stuck_after = settings.CERTIFICATE_STUCK_AFTER
     cutoff = now - timedelta(seconds=stuck_after)
@@ -57,6 +59,13 @@ def pipeline_sweep() -> dict[str, int]:
         for chunk in chunks(ids, STEP_BATCH):
             async_task(task, chunk)
         counts[key] = len(ids)
+    # Credentials are queued on their own after the email; one the queue lost is signed here.
+    unsigned = list(
+        versions_without_credential().filter(rendered_at__lt=cutoff).values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )
+    for chunk in chunks(unsigned, STEP_BATCH):
+        async_task("certificates.tasks.credential_sign_batch_task", chunk)
+    counts["credential"] = len(unsigned)
     counts.update(deliveries_sweep(stuck_after=stuck_after))
     counts.update(staff_jobs_sweep(stuck_after=stuck_after))
     return counts

@@ -3,7 +3,7 @@ from unittest import mock
 from django.utils import timezone
 
 from certificates.models import Certificate
-from certificates.services import issuance, rendering
+from certificates.services import credentials, issuance, rendering
 from courses.tests.factories import CourseFactory
 from learners.services import enrollment_record_completion
 from learners.tests.factories import EnrollmentFactory, LearnerFactory
@@ -21,11 +21,13 @@ def issued_certificate(run_on_commit, *, course=None, learner=None, **learner_fi
 
 
 def rendered_certificate(**enrollment_fields) -> Certificate:
-    """Issued and rendered, its email not sent yet (no after-commit hand-offs run)."""
+    """Issued, rendered and its credential signed, its email not sent yet (no after-commit hand-offs run)."""
     enrollment = EnrollmentFactory(**enrollment_fields)
     with mock.patch.object(issuance, "enqueue_after_commit"), mock.patch.object(rendering, "enqueue_after_commit"):
         certificate = issuance.certificate_issue_for_enrollment(enrollment_id=enrollment.pk)
-        return rendering.certificate_render(certificate_id=certificate.pk)
+        certificate = rendering.certificate_render(certificate_id=certificate.pk)
+    credentials.credential_sign(version_id=certificate.current_version.pk)  # its own task, queued by the render
+    return certificate
 
 
 def staff_member(group: str, username: str):

@@ -277,6 +277,7 @@ def test_sweep_renudges_stuck_work_and_never_resends_an_interrupted_send(run_on_
         "email": 2,
         "retry": 0,
         "interrupted": 1,
+        "credential": 0,
         "job_items_released": 0,
         "jobs_nudged": 0,
     }
@@ -298,6 +299,7 @@ def test_sweep_leaves_fresh_work_alone(settings):
         "issue": 0,
         "render": 0,
         "email": 0,
+        "credential": 0,
         "retry": 0,
         "interrupted": 0,
         "job_items_released": 0,
