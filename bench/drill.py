@@ -507,7 +507,7 @@ def main() -> int:
     env = bench_env(workdir=workdir, web_port=port, smtp_port=inbox.port, database_url=pg.url, workers=args.workers)
     env.update(CLOCKS, DJANGO_SETTINGS_MODULE="bench.drill_settings")
     # The credential keys in the run's own folder, not the checkout's var/: made once, before any
-    # process starts, and never by a process itself, as production distributes them (DEPLOYMENT.md).
+    # process starts, and never by a process itself, as production distributes them (DEPLOY.md).
     env["CREDENTIAL_KEYS_DIR"] = str(workdir / "keys" / "credentials")
     env["CREDENTIAL_KEYS_AUTO_CREATE"] = "false"
     redis = storage = None

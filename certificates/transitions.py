@@ -114,17 +114,22 @@ def transition(
     for source in sources:
         if (source, to) not in ALLOWED or _column(source) != column:
             raise TransitionNotAllowed(source, to)
+    fields.setdefault("updated_at", timezone.now())
     with transaction.atomic():
-        row = (
-            Certificate.objects.select_for_update()
-            .filter(pk=certificate_id, **{f"{column}__in": sources})
-            .values_list(column, flat=True)
-            .first()
-        )
-        if row is None:
-            return False
-        fields.setdefault("updated_at", timezone.now())
-        Certificate.objects.filter(pk=certificate_id).update(**{column: to}, **fields)
+        if len(sources) == 1:  # the guarded UPDATE locks the row itself, and the old state is known
+            row = sources[0]
+            if not Certificate.objects.filter(pk=certificate_id, **{column: row}).update(**{column: to}, **fields):
+                return False
+        else:
+            row = (
+                Certificate.objects.select_for_update()
+                .filter(pk=certificate_id, **{f"{column}__in": sources})
+                .values_list(column, flat=True)
+                .first()
+            )
+            if row is None:
+                return False
+            Certificate.objects.filter(pk=certificate_id).update(**{column: to}, **fields)
         log_event(
             certificate_id,
             kind or to,

@@ -12,7 +12,7 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 SECRET_KEY = env("SECRET_KEY", default="insecure-dev-key-change-me")
-# Earlier keys, still accepted while a new SECRET_KEY rolls out (sessions, sign-in links): docs/DEPLOYMENT.md.
+# Earlier keys, still accepted while a new SECRET_KEY rolls out (sessions, sign-in links): docs/DEPLOY.md.
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
@@ -164,7 +164,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Object storage: with a bucket named, PDFs, previews, branding and exports live there, so web and
-# worker machines share no disk (docs/DEPLOYMENT.md). Credentials come from boto3's own chain
+# worker machines share no disk (docs/DEPLOY.md). Credentials come from boto3's own chain
 # (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or the machine's role).
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:

@@ -36,10 +36,10 @@ for _setting, _path in (("PDF_SIGNING_KEY", PDF_SIGNING_KEY), ("PDF_SIGNING_CERT
         raise ImproperlyConfigured(f"{_setting} names {_path}, which is not a readable file (docs/SIGNING.md)")
 
 # Web and workers run on several machines: a file written to one machine's disk is missing on the
-# others, so certificates must live in object storage (docs/DEPLOYMENT.md).
+# others, so certificates must live in object storage (docs/DEPLOY.md).
 if STORAGES["default"]["BACKEND"] != S3_BACKEND:  # noqa: F405
     raise ImproperlyConfigured(
-        "AWS_STORAGE_BUCKET_NAME is not set: production keeps PDFs in object storage (docs/DEPLOYMENT.md)"
+        "AWS_STORAGE_BUCKET_NAME is not set: production keeps PDFs in object storage (docs/DEPLOY.md)"
     )
 
 # What the embedded default falls back to (SQLite, email to files, a localhost address, the example's
@@ -81,4 +81,4 @@ def _refusals() -> list[str]:
 
 
 if _problems := _refusals():
-    raise ImproperlyConfigured("production cannot start: " + "; ".join(_problems) + " (docs/DEPLOYMENT.md)")
+    raise ImproperlyConfigured("production cannot start: " + "; ".join(_problems) + " (docs/DEPLOY.md)")

@@ -11,7 +11,7 @@ STRONG_KEY = "k3Y-" + "vQ9_zX7wLp2Rt8sNb4Hd6Jf1Mc5Gy0Ua" * 2
 
 
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
-    """What a production machine sets (docs/DEPLOYMENT.md), with ``overrides``; "" removes a setting."""
+    """What a production machine sets (docs/DEPLOY.md), with ``overrides``; "" removes a setting."""
     for name in ("key", "crt"):
         (tmp_path / f"signing.{name}").write_text("present")  # only their presence is checked at start-up
     environment = {

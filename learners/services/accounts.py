@@ -66,12 +66,12 @@ def _may_sign_in_by_link(user) -> bool:
 @transaction.atomic
 def learner_user(*, learner_id: int):
     """The site user a learner signs in as, created (no password, no permissions) the first time."""
-    learner = Learner.objects.select_for_update().get(pk=learner_id)
+    learner = Learner.objects.select_for_update(of=("self",)).select_related("user").get(pk=learner_id)
     user = learner.user
     if user is None:
-        user = get_user_model().objects.create(username=f"learner-{learner.pk}", email=learner.email)
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
+        user = get_user_model()(username=f"learner-{learner.pk}", email=learner.email)
+        user.set_unusable_password()  # before the INSERT: one statement, not two
+        user.save()
         Learner.objects.filter(pk=learner.pk).update(user=user, updated_at=timezone.now())
     elif user.email != learner.email:
         # Follows the learner's address; with SESAME_INVALIDATE_ON_EMAIL_CHANGE this voids links
