@@ -3,8 +3,11 @@
 
     .venv/bin/pip install -r bench/requirements.txt     # WeasyPrint, for the comparison only
     .venv/bin/python bench/render.py [--count 500] [--weasyprint-count 50] [--branded]
+    .venv/bin/python bench/render.py --sign [--count 300]
 
 --branded prints the demo logo and signature (certificates/demo/) on every certificate.
+--sign measures only signing (PAdES B-B, as the pipeline stores it): the CPU time of --count
+signatures of real certificates, beside the floor and the render.
 
 Reports median ms per certificate, certificates per second on one core, median and max PDF size, and
 the peak RSS of this process (measured before WeasyPrint is imported, which runs in a child process).
@@ -138,6 +141,27 @@ def bench_floor(count: int = 300) -> dict[str, float]:
     return {"median_ms": statistics.median(times), "median_cpu_ms": statistics.median(cpu_times)}
 
 
+def bench_signing(items: list[Item]) -> dict[str, float]:
+    """Each certificate rendered, then signed: the CPU time of the signature alone (the figure that
+    moves least with the machine's load), and the render's beside it."""
+    pages = [pdf.render_pdf(content, design) for content, design in items]
+    signing.sign_pdf(pages[0])  # load the key once, as a worker does
+    render_cpu, sign_cpu, sign_wall = [], [], []
+    for (content, design), page in zip(items, pages, strict=True):
+        c0 = time.process_time()
+        pdf.render_pdf(content, design)
+        render_cpu.append((time.process_time() - c0) * 1000)
+        t0, c0 = time.perf_counter(), time.process_time()
+        signing.sign_pdf(page)
+        sign_cpu.append((time.process_time() - c0) * 1000)
+        sign_wall.append((time.perf_counter() - t0) * 1000)
+    return {
+        "render_cpu_ms": statistics.median(render_cpu),
+        "sign_cpu_ms": statistics.median(sign_cpu),
+        "sign_wall_ms": statistics.median(sign_wall),
+    }
+
+
 def weasy_html(content: pdf.CertificateContent) -> str:
     import qrcode
     import qrcode.image.svg
@@ -196,13 +220,31 @@ print(json.dumps({"median_ms": statistics.median(times), "median_kb": statistics
 """
 
 
+def report_signing(items: list[Item]) -> None:
+    for content, design in items[: len(SAMPLES)]:
+        pdf.render_pdf(content, design)  # each script's face loaded once, as in a long-running worker
+    floor = bench_floor()
+    signed = bench_signing(items)
+    print(f"signing ({len(items)} certificates, PAdES B-B as stored):")
+    print(
+        f"  floor (a one-line reportlab page): CPU {floor['median_cpu_ms']:.2f} ms;"
+        f" render: CPU {signed['render_cpu_ms']:.1f} ms;"
+        f" signing: CPU {signed['sign_cpu_ms']:.2f} ms (wall {signed['sign_wall_ms']:.2f} ms),"
+        f" {signed['sign_cpu_ms'] / signed['render_cpu_ms']:.2f}x the render, medians"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--weasyprint-count", type=int, default=50)
     parser.add_argument("--branded", action="store_true", help="the demo logo and signature on every certificate")
+    parser.add_argument("--sign", action="store_true", help="measure only signing, beside the floor and the render")
     args = parser.parse_args()
     items = contents(args.count, branded=args.branded)
+    if args.sign:
+        report_signing(items)
+        return
     before = bench_floor()
     ours = bench_ours(items)
     after = bench_floor()

@@ -166,16 +166,19 @@ def _check_pair(identity: Identity) -> None:
 def _load(identity: Identity) -> _Signer:
     from pyhanko.sign import fields, signers
 
+    from .pades_signer import PadesSigner
+
     _check_pair(identity)
 
-    signer = signers.SimpleSigner.load(
+    loaded = signers.SimpleSigner.load(
         str(identity.key),
         str(identity.certificate),
         ca_chain_files=[str(path) for path in identity.chain] or None,
         key_passphrase=identity.password.encode() or None,
     )
-    if signer is None:  # pyHanko logs the reason and returns None
+    if loaded is None:  # pyHanko logs the reason and returns None
         raise ValueError(f"cannot load the PDF signing key {identity.key} with certificate {identity.certificate}")
+    signer = PadesSigner(loaded)
     chain_size = sum(len(cert.dump()) for cert in signer.cert_registry)
     metadata = signers.PdfSignatureMetadata(
         field_name=_FIELD_NAME, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256"
@@ -199,13 +202,31 @@ def sign_pdf(data: bytes) -> bytes:
 
     signer = _signer()
     out = io.BytesIO()
-
-    def sign() -> None:
-        writer = IncrementalPdfFileWriter(io.BytesIO(data))
-        signer.pdf_signer.sign_pdf(writer, output=out, bytes_reserved=signer.reserved)
-
-    outside_event_loop(sign)
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    # pyHanko's synchronous sign_pdf is asyncio.run around this: a new event loop per PDF, which
+    # costs more than a tenth of the signature. (Its wrapper also closes the HTTP sessions of a
+    # validation context; our metadata has none.)
+    signing = signer.pdf_signer.async_sign_pdf(writer, output=out, bytes_reserved=signer.reserved)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        _thread_loop().run_until_complete(signing)
+    else:  # this thread's loop is busy (an ASGI server, Playwright's driver): a thread of its own
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, signing).result()
     return out.getvalue()
+
+
+_LOOPS = threading.local()
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    """An event loop kept for this thread's signatures (never set as its current loop, so
+    ``asyncio.run`` and ``get_event_loop`` elsewhere in the thread are unaffected)."""
+    loop = getattr(_LOOPS, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _LOOPS.loop = asyncio.new_event_loop()
+    return loop
 
 
 def outside_event_loop(work: Callable[[], T]) -> T:

@@ -138,3 +138,100 @@ def test_signing_works_where_an_event_loop_is_running(identity, tmp_path):
 
     report = _pdfsig(asyncio.run(inside_a_loop()), tmp_path)
     assert "Signature is Valid" in report
+
+
+def test_the_signed_attributes_are_the_ones_pyhanko_makes(identity):
+    """The signer builds them itself (for speed): they must stay byte for byte pyHanko's own PAdES set."""
+    import asyncio
+
+    from pyhanko.sign.signers import SimpleSigner
+
+    signer = signing._signer().pdf_signer.signer
+    plain = SimpleSigner(
+        signing_cert=signer.signing_cert, signing_key=signer.signing_key, cert_registry=signer.cert_registry
+    )
+    digest = hashlib.sha256(b"a certificate").digest()
+    ours, theirs = (asyncio.run(each.signed_attrs(digest, "sha256", use_pades=True)) for each in (signer, plain))
+    assert ours.dump() == theirs.dump()
+    types = {attribute["type"].native for attribute in ours}
+    assert types == {"content_type", "message_digest", "signing_certificate_v2"}
+
+
+def _rsa_identity(directory: Path, common_name: str) -> signing.Identity:
+    """A self-signed RSA-2048 pair, as many CAs still issue document-signing certificates."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    identity = signing.Identity(key=directory / "signing.key", certificate=directory / "signing.crt")
+    identity.key.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    identity.certificate.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return identity
+
+
+def test_an_rsa_key_signs_too(identity, settings, tmp_path):
+    from certificates import pdf
+    from certificates.tests.test_rendering import CONTENT
+
+    rsa = _rsa_identity(tmp_path / "rsa", "Northwind Academy RSA")
+    settings.PDF_SIGNING_KEY, settings.PDF_SIGNING_CERT = rsa.key, rsa.certificate
+    settings.PDF_SIGNING_SELF_SIGNED = False
+    signing.forget_loaded_identity()
+    data = signing.sign_pdf(pdf.render_pdf(CONTENT))
+    report = _pdfsig(data, tmp_path)
+    assert "Signer Certificate Common Name: Northwind Academy RSA" in report
+    assert "Signature Validation: Signature is Valid." in report and "Total document signed" in report
+    status = _validate(data, rsa)
+    assert status.intact and status.valid and status.trusted
+
+
+def test_forgetting_the_identity_signs_with_the_new_one(identity, settings, tmp_path):
+    """What the signer keeps per identity (its key, its signing-certificate attribute) goes with it."""
+    from certificates import pdf
+    from certificates.tests.test_rendering import CONTENT
+
+    page = pdf.render_pdf(CONTENT)
+    assert "Common Name: Northwind Academy\n" in _pdfsig(signing.sign_pdf(page), tmp_path)
+    other = signing.Identity(key=tmp_path / "other.key", certificate=tmp_path / "other.crt")
+    signing.make_self_signed(other, "Someone Else")
+    settings.PDF_SIGNING_KEY, settings.PDF_SIGNING_CERT = other.key, other.certificate
+    signing.forget_loaded_identity()
+    data = signing.sign_pdf(page)
+    report = _pdfsig(data, tmp_path)
+    assert "Common Name: Someone Else\n" in report and "Signature is Valid" in report
+    assert _validate(data, other).trusted  # its signing-certificate-v2 names the new certificate
+
+
+def test_threads_sign_at_once(identity, tmp_path):
+    """Each thread keeps its own event loop for signing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from certificates import pdf
+    from certificates.tests.test_rendering import CONTENT
+
+    page = pdf.render_pdf(CONTENT)
+    signing.sign_pdf(page)  # load the identity once, as a worker has
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        signed = list(pool.map(lambda _: signing.sign_pdf(page), range(8)))
+    for data in signed[:: len(signed) - 1]:
+        assert "Signature is Valid" in _pdfsig(data, tmp_path)
+    assert all(_validate(data, identity).intact for data in signed)
