@@ -29,10 +29,11 @@ from django.conf import settings
 
 from .atomic_files import write_atomically
 
-#: Space kept in the PDF for the signature (the CMS blob: certificates, signed attributes,
-#: signature), in bytes. A fixed size spares pyHanko a trial signature to measure it (which doubles
-#: the cost); the chain's size is added, so a longer CA chain still fits.
-_SIGNATURE_OVERHEAD = 3072
+#: Bytes of the CMS blob besides the certificates it embeds (signed attributes, the signature, the
+#: signer's issuer name twice, algorithm identifiers): about 470 for P-256, 670 for RSA-3072, so
+#: this leaves room for RSA-4096 and long names. A size worked out ahead spares pyHanko a trial
+#: signature to measure it (which doubles the cost); the certificates' own sizes are added.
+_SIGNATURE_OVERHEAD = 1536
 _FIELD_NAME = "Signature"
 _CREATING = threading.Lock()
 T = TypeVar("T")
@@ -179,11 +180,13 @@ def _load(identity: Identity) -> _Signer:
     if loaded is None:  # pyHanko logs the reason and returns None
         raise ValueError(f"cannot load the PDF signing key {identity.key} with certificate {identity.certificate}")
     signer = PadesSigner(loaded)
-    chain_size = sum(len(cert.dump()) for cert in signer.cert_registry)
+    certificates_size = sum(len(cert.dump()) for cert in [signer.signing_cert, *signer.cert_registry])
     metadata = signers.PdfSignatureMetadata(
         field_name=_FIELD_NAME, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256"
     )
-    return _Signer(signers.PdfSigner(metadata, signer=signer), reserved=_SIGNATURE_OVERHEAD + chain_size)
+    # pyHanko reserves hex digits, two a byte (so the number is even), not bytes.
+    reserved = 2 * (_SIGNATURE_OVERHEAD + certificates_size)
+    return _Signer(signers.PdfSigner(metadata, signer=signer), reserved=reserved)
 
 
 @cache

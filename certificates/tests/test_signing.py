@@ -58,13 +58,13 @@ def test_one_changed_byte_breaks_the_signature(identity, run_on_commit, tmp_path
     assert "Digest Mismatch" in report
 
 
-def _validate(data: bytes, identity: signing.Identity):
+def _validate(data: bytes, identity: signing.Identity, trusting: Path | None = None):
     from asn1crypto import pem, x509
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    _, _, der = pem.unarmor(identity.certificate.read_bytes())
+    _, _, der = pem.unarmor((trusting or identity.certificate).read_bytes())
     reader = PdfFileReader(io.BytesIO(data))
     (signature,) = reader.embedded_signatures
     return validate_pdf_signature(signature, ValidationContext(trust_roots=[x509.Certificate.load(der)]))
@@ -157,34 +157,52 @@ def test_the_signed_attributes_are_the_ones_pyhanko_makes(identity):
     assert types == {"content_type", "message_digest", "signing_certificate_v2"}
 
 
-def _rsa_identity(directory: Path, common_name: str) -> signing.Identity:
-    """A self-signed RSA-2048 pair, as many CAs still issue document-signing certificates."""
+def _rsa_identity(directory: Path, common_name: str, *, bits: int = 2048, issued: bool = False) -> signing.Identity:
+    """An RSA pair, as many CAs still issue document-signing certificates: self-signed, or
+    ``issued`` by an intermediate CA (which comes in the identity's chain) under a root."""
     from datetime import UTC, datetime, timedelta
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
+    def name(common_name: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name)])
+
+    def certificate(subject: str, key, issuer: str, issuer_key, *, ca: bool) -> x509.Certificate:
+        now = datetime.now(UTC)
+        uses = {"key_cert_sign": ca, "crl_sign": ca, "digital_signature": not ca, "content_commitment": not ca}
+        usage = dict.fromkeys(["key_encipherment", "data_encipherment", "key_agreement"], False)
+        usage |= dict.fromkeys(["encipher_only", "decipher_only"], False)
+        return (
+            x509.CertificateBuilder()
+            .subject_name(name(subject))
+            .issuer_name(name(issuer))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(**uses, **usage), critical=True)
+            .sign(issuer_key, hashes.SHA256())
+        )
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     directory.mkdir(parents=True, exist_ok=True)
+    pem = serialization.Encoding.PEM
     identity = signing.Identity(key=directory / "signing.key", certificate=directory / "signing.crt")
-    identity.key.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    identity.certificate.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    if issued:
+        root_key, ca_key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2))
+        root = certificate("Test Root CA", root_key, "Test Root CA", root_key, ca=True)
+        ca = certificate("Test Document Signing CA", ca_key, "Test Root CA", root_key, ca=True)
+        leaf = certificate(common_name, key, "Test Document Signing CA", ca_key, ca=False)
+        (directory / "root.crt").write_bytes(root.public_bytes(pem))
+        (directory / "ca.crt").write_bytes(ca.public_bytes(pem))
+        identity = signing.Identity(key=identity.key, certificate=identity.certificate, chain=(directory / "ca.crt",))
+    else:
+        leaf = certificate(common_name, key, common_name, key, ca=False)
+    identity.key.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    identity.certificate.write_bytes(leaf.public_bytes(pem))
     return identity
 
 
@@ -235,3 +253,20 @@ def test_threads_sign_at_once(identity, tmp_path):
     for data in signed[:: len(signed) - 1]:
         assert "Signature is Valid" in _pdfsig(data, tmp_path)
     assert all(_validate(data, identity).intact for data in signed)
+
+
+def test_a_certificate_from_a_ca_signs_with_its_chain(identity, settings, tmp_path):
+    """An RSA-3072 certificate under an intermediate, as production has: the space kept for the
+    signature fits the certificates, and the chain is embedded for the reader to build the path."""
+    from certificates import pdf
+    from certificates.tests.test_rendering import CONTENT
+
+    issued = _rsa_identity(tmp_path / "ca", "Northwind Academy", bits=3072, issued=True)
+    settings.PDF_SIGNING_KEY, settings.PDF_SIGNING_CERT = issued.key, issued.certificate
+    settings.PDF_SIGNING_CHAIN, settings.PDF_SIGNING_SELF_SIGNED = [str(path) for path in issued.chain], False
+    signing.forget_loaded_identity()
+    data = signing.sign_pdf(pdf.render_pdf(CONTENT))
+    report = _pdfsig(data, tmp_path)
+    assert "Signature Validation: Signature is Valid." in report and "Total document signed" in report
+    status = _validate(data, issued, trusting=tmp_path / "ca" / "root.crt")  # the root only: the CA from the PDF
+    assert status.intact and status.valid and status.trusted
