@@ -164,7 +164,12 @@ def main() -> None:
     parser.add_argument("--broker", choices=["orm", "redis"], default="orm")
     parser.add_argument("--smtp-delay-ms", type=float, default=0, help="time the SMTP server takes per message")
     parser.add_argument("--database-name", default="laurel_bench_burst")
-    parser.add_argument("--worker-nice", type=int, default=0, help="run the cluster under nice -n this")
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=10,
+        help="run the cluster under nice -n this (10: as supervise_workers runs it, WORKER_NICE; 0: not)",
+    )
     parser.add_argument("--timeout", type=float, default=900, help="give up waiting for emails after this many s")
     args = parser.parse_args()
 
