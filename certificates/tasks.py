@@ -34,14 +34,14 @@ def certificate_email_task(certificate_id: int) -> bool:
     return emailing.certificate_email(certificate_id=certificate_id)
 
 
-def _each(step, certificate_ids: list[int]) -> int:
+def _each(step, ids: list[int], key: str = "certificate_id") -> int:
     done = 0
-    for certificate_id in certificate_ids:
+    for one in ids:
         try:
-            step(certificate_id=certificate_id)
+            step(**{key: one})
             done += 1
-        except Exception:  # one bad certificate must not stop the batch; its attempts are counted
-            logger.exception("%s for certificate %s failed", step.__name__, certificate_id)
+        except Exception:  # one bad item must not stop the batch; the sweep tries it again
+            logger.exception("%s for %s %s failed", step.__name__, key, one)
     return done
 
 
@@ -55,14 +55,7 @@ def credential_sign_task(version_id: int) -> int:
 
 
 def credential_sign_batch_task(version_ids: list[int]) -> int:
-    done = 0
-    for version_id in version_ids:
-        try:
-            credentials.credential_sign(version_id=version_id)
-            done += 1
-        except Exception:  # the next sweep tries it again
-            logger.exception("signing the credential of version %s failed", version_id)
-    return done
+    return _each(credentials.credential_sign, version_ids, key="version_id")
 
 
 def certificate_email_batch_task(certificate_ids: list[int]) -> int:
