@@ -93,3 +93,17 @@ def test_the_verify_pages_credential_is_signed_when_asked_for_before_its_task_ra
     assert response.status_code == 200
     assert response.json()["credentialSubject"]["name"] == certificate.current_version.holder_name
     assert VersionCredential.objects.get(version=certificate.current_version).document == response.json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_step_left_too_late_in_the_task_for_a_send_is_queued_instead(queued, mailoutbox, monkeypatch):
+    monkeypatch.setattr(handoff, "continuation_budget", lambda: -1.0)  # every step starts too late
+    certificate_id = tasks.certificate_issue_task(EnrollmentFactory().pk)
+    assert queued == [(handoff.RENDER_TASK, (certificate_id,))]
+    assert Certificate.objects.get(pk=certificate_id).pipeline_state == Pipeline.ISSUED and mailoutbox == []
+
+
+def test_the_budget_leaves_a_send_and_its_recording_inside_the_task_timeout(settings):
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 60}
+    settings.EMAIL_TIMEOUT, settings.DELIVERY_DATABASE_PATIENCE = 30, 20
+    assert handoff.continuation_budget() == 10
