@@ -3,7 +3,10 @@
 A delivery is claimed (QUEUED -> SENDING in one UPDATE) before anything is sent, so of two workers
 only one sends, and a worker that dies mid-send leaves it SENDING for the sweep to report, never to
 resend. Transient failures go back to QUEUED with a doubling delay; permanent ones fail at once.
-The message itself is built at send time by the composer the delivery names.
+The message itself is built at send time by the composer the delivery names, and everything a
+send needs but the exchange itself (the connection, the message's bytes) is done before the claim,
+so the window in which a killed worker leaves a send that may or may not have gone out is the
+SMTP (or API) exchange and the UPDATE after it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from functools import partial
 
 from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 from django.conf import settings
+from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -129,12 +134,71 @@ def delivery_send(*, delivery_id: int) -> bool:
     except Exception as exc:  # e.g. the attachment is missing: nothing was sent, so say so now
         logger.exception("composing delivery %s failed", delivery_id)
         problem = f"could not build the message: {type(exc).__name__}: {exc}"
+    ready = _Ready(delivery, message) if message is not None else None
+    try:
+        return _claim_and_send(delivery, due, now, ready=ready, problem=problem, suppressed=suppressed)
+    finally:
+        if ready is not None:
+            ready.close()
+
+
+class _Ready:
+    """A message with everything but the send itself done before the delivery is claimed: the rate
+    limit waited for, the connection opened (TCP, TLS, login) and, for SMTP, the MIME flattened to
+    bytes. A worker killed while it is being made leaves the delivery queued for the sweep; only a
+    kill during the exchange itself (and the UPDATE after it) leaves a send that may have gone out."""
+
+    def __init__(self, delivery: Delivery, message) -> None:
+        message.extra_headers["Message-ID"] = delivery.message_id
+        message.metadata = {"delivery_id": str(delivery.pk)}  # returned by anymail tracking events
+        self.message, self.error = message, None
+        rate_limiter.wait()
+        try:
+            message.connection = get_connection()
+            message.connection.open()
+            if isinstance(message.connection, SMTPBackend):
+                message.connection.connection.ehlo_or_helo_if_needed()  # smtplib would greet at the send
+                flattened = _Flattened(message.message())
+                message.message = lambda: flattened
+        except Exception as exc:  # the server refused us: a try, counted once the delivery is claimed
+            self.error = exc
+
+    def send(self) -> None:
+        if self.error is not None:
+            raise self.error
+        self.message.send()
+
+    def close(self) -> None:
+        connection = getattr(self.message, "connection", None)
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # the message went (or not) already; a connection that will not close is no news
+                logger.debug("closing the email connection failed", exc_info=True)
+
+
+class _Flattened:
+    """A MIME message as Django's SMTP backend reads it (``as_bytes``), flattened once, ahead."""
+
+    def __init__(self, mime) -> None:
+        self._mime, self._bytes = mime, {"\r\n": mime.as_bytes(linesep="\r\n")}
+
+    def as_bytes(self, linesep: str = "\n") -> bytes:
+        if linesep not in self._bytes:
+            self._bytes[linesep] = self._mime.as_bytes(linesep=linesep)
+        return self._bytes[linesep]
+
+    def __getattr__(self, name: str):
+        return getattr(self._mime, name)
+
+
+def _claim_and_send(delivery: Delivery, due, now: datetime, *, ready, problem, suppressed) -> bool:
     claimed = due.filter(recipient=delivery.recipient, attempts=delivery.attempts).update(
         status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
     )
     if not claimed:
         if due.exists():  # changed while the message was built (a corrected address): build it again
-            return delivery_send(delivery_id=delivery_id)
+            return delivery_send(delivery_id=delivery.pk)
         return False  # another worker has it, or it has gone
     delivery.status, delivery.claimed_at, delivery.attempts = DeliveryStatus.SENDING, now, delivery.attempts + 1
     if problem is not None:
@@ -143,16 +207,14 @@ def delivery_send(*, delivery_id: int) -> bool:
     if suppressed is not None:
         _settle_failed(delivery, ADDRESS_SUPPRESSED.format(reason=suppressed.reason, email=delivery.recipient))
         return False
-    message.extra_headers["Message-ID"] = delivery.message_id
-    message.metadata = {"delivery_id": str(delivery.pk)}  # returned by anymail tracking events
+    message = ready.message
     try:
-        rate_limiter.wait()
-        message.send()
+        ready.send()
     except Exception as exc:
         if _is_permanent(exc):
             _settle_failed(delivery, f"recipient refused: {exc}")
             return False
-        logger.warning("delivery %s failed (try %s): %s", delivery_id, delivery.attempts, exc)
+        logger.warning("delivery %s failed (try %s): %s", delivery.pk, delivery.attempts, exc)
         _retry_or_fail(delivery, exc)
         return False
     esp_message_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
@@ -163,7 +225,7 @@ def delivery_send(*, delivery_id: int) -> bool:
     # interrupted (staff would be asked to resend an email the learner already has).
     delivery.sent_at = timezone.now()
     _write_through_outage(
-        lambda: Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
+        lambda: Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
             status=DeliveryStatus.SENT,
             sent_at=delivery.sent_at,
             last_error="",

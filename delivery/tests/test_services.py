@@ -262,3 +262,78 @@ def test_an_address_corrected_while_the_message_is_built_gets_the_only_email(mai
     delivery.refresh_from_db()
     assert (delivery.status, delivery.recipient, delivery.attempts) == (DeliveryStatus.SENT, "ada@new.example.com", 1)
     assert [m.to for m in mailoutbox] == [["ada@new.example.com"]]
+
+
+class _Inbox:
+    def __init__(self):
+        self.greetings, self.messages = 0, []
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.greetings += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on 127.0.0.1, and Django's SMTP backend pointed at it."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield inbox
+    controller.stop()
+
+
+def test_only_the_exchange_itself_is_left_after_the_claim(smtp_server, monkeypatch, heard):
+    """A worker killed after the claim leaves a send that may have gone out, for staff: so the claim
+    comes after everything else a send needs (connection, greeting, the message as bytes)."""
+    seen_at_claim = []
+    claim_and_send = services._claim_and_send
+
+    def spy(delivery, due, now, *, ready, **kwargs):
+        seen_at_claim.append(
+            (smtp_server.greetings, ready.message.connection.connection is not None, ready.message.message())
+        )
+        return claim_and_send(delivery, due, now, ready=ready, **kwargs)
+
+    monkeypatch.setattr(services, "_claim_and_send", spy)
+    delivery = request(reference="9")
+    assert services.delivery_send(delivery_id=delivery.pk) is True
+
+    [(greetings, connected, flattened)] = seen_at_claim
+    assert greetings == 1 and connected
+    assert isinstance(flattened, services._Flattened)
+    [sent] = smtp_server.messages  # the bytes made ahead are the ones sent (smtplib ends the DATA with CRLF)
+    assert sent.rstrip(b"\r\n") == flattened.as_bytes(linesep="\r\n").rstrip(b"\r\n")
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 1) and heard[0] == [("9", True, "")]
+
+
+def test_a_server_refusing_connections_counts_a_try_and_leaves_it_for_a_retry(settings, heard):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    delivery = request(reference="10")
+    assert services.delivery_send(delivery_id=delivery.pk) is False
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.QUEUED, 1)
+    assert "ConnectionRefusedError" in delivery.last_error and delivery.next_attempt_at is not None
+    assert heard[0] == []
