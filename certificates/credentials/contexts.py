@@ -58,9 +58,20 @@ def document_loader(extra: Mapping[str, dict] | None = None) -> Loader:
 
     Anything else raises ``UnknownDocument``: a credential naming a context we do not ship cannot
     be signed or checked here, rather than being checked against whatever a URL returns today.
+    Without ``extra`` it is always the same loader, so what proof.py caches per loader is reused.
     """
-    texts = {context.url: _text(context.file) for context in BUNDLED}
-    texts.update({url: json.dumps(document) for url, document in (extra or {}).items()})
+    if not extra:
+        return _bundled_loader()
+    return _loader({url: json.dumps(document) for url, document in extra.items()})
+
+
+@cache
+def _bundled_loader() -> Loader:
+    return _loader({})
+
+
+def _loader(extra_texts: dict[str, str]) -> Loader:
+    texts = {context.url: _text(context.file) for context in BUNDLED} | extra_texts
 
     def load(url: str, options: dict | None = None) -> dict:
         try:

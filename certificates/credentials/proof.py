@@ -12,15 +12,17 @@ is expanded, and a document with one is refused, naming it.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cachetools import LRUCache
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from frozendict import frozendict
 from pyld import jsonld
+from pyld.context_resolver import ContextResolver
 
 from . import multibase
 from .contexts import Loader, document_loader
@@ -30,18 +32,100 @@ PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-rdfc-2022"
 
 
+def _objects(value: object) -> list[dict | list]:
+    """Every object and array in a JSON value."""
+    found, stack = [], [value]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict | list):
+            found.append(value)
+            stack.extend(value.values() if isinstance(value, dict) else value)
+    return found
+
+
+def _imports(value: object) -> bool:
+    # pyld merges a context into the one it names by @import, in place: a cache would keep that.
+    return any(isinstance(item, dict) and "@import" in item for item in _objects(value))
+
+
+class _LoaderCache:
+    """What pyld resolved and processed through one loader, kept from call to call (used only
+    under ``_PYLD``).
+
+    pyld's own cache is one per process and keyed by URL alone, so a context resolved through one
+    loader would be served to a caller of another (one that does not serve that URL, or serves
+    something else there); this one belongs to its loader. A loader must therefore answer the same
+    for a URL as long as it lives, as ``document_loader``'s do (they copy what they serve).
+    """
+
+    def __init__(self, loader: Loader) -> None:
+        self.loader = loader
+        # pyld's shape: key (a URL, or the JCS of an inline context) -> {tag: ResolvedContext}.
+        self.resolved: LRUCache = LRUCache(maxsize=jsonld.RESOLVED_CONTEXT_CACHE_MAX_SIZE)
+        # (active context's _uuid, context_key, flags) -> the processed (frozen) active context.
+        self.processed: LRUCache = LRUCache(maxsize=256)
+        # Each document as first loaded, held (and served again if pyld's LRU drops and re-resolves
+        # it) so the objects in it keep their ids, which are ``_owned``.
+        self._loaded: dict[str, dict] = {}
+        self._owned: set[int] = set()
+        #: set when pyld may change what it was served (see _imports): the cache is then dropped.
+        self.spoilt = False
+
+    def load(self, url: str, options: dict | None = None) -> dict:
+        remote = self._loaded.get(url)
+        if remote is None:
+            remote = self.loader(url, options)
+            # pyld appends a Link-header context to the document's own list.
+            self.spoilt |= bool(remote.get("contextUrl")) or _imports(remote["document"])
+            self._loaded[url] = remote
+            self._owned.update(id(item) for item in _objects(remote["document"]))
+        # pyld keeps a remote context between operations only when its loader tags it "static".
+        return {**remote, "tag": "static"}
+
+    def resolver(self) -> ContextResolver:
+        return ContextResolver(self.resolved, self.load)
+
+    def context_key(self, local_ctx: object) -> str | tuple[str, ...] | int | None:
+        """How a local context is known to ``processed``; None if it is not to be kept.
+
+        URLs by value; an object by identity if it is part of a document this loader served: pyld
+        does not change a context once it has resolved it (its own caches rely on that). Objects
+        of the document being canonicalised are left to pyld: each call has a new copy of them.
+        """
+        if isinstance(local_ctx, str):
+            return local_ctx
+        if isinstance(local_ctx, list) and all(isinstance(url, str) for url in local_ctx):
+            return tuple(local_ctx)
+        return id(local_ctx) if id(local_ctx) in self._owned else None
+
+
+#: Keyed by the loader's identity (the entry holds the loader, so the id is not reused while it is
+#: here); a few, since a caller may make a loader per call (the tests do).
+_CACHES: LRUCache = LRUCache(maxsize=8)
+
+
+def _cache_for(loader: Loader) -> _LoaderCache:
+    cache = _CACHES.get(id(loader))
+    if cache is None or cache.loader is not loader:
+        cache = _CACHES[id(loader)] = _LoaderCache(loader)
+    return cache
+
+
 class _CheckingProcessor(jsonld.JsonLdProcessor):
     """pyld's processor, noting every key or type it drops because it expands to no IRI.
 
     pyld also expands an object's keys once with the outer context to find its type (before the
     type's own context applies); only the expansions made while the object's properties are
-    expanded decide what is kept, so only those are noted.
+    expanded decide what is kept, so only those are noted (never those made processing a context).
+
+    It also keeps the contexts it processes in its loader's cache (see ``_process_context``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, cache: _LoaderCache) -> None:
         super().__init__()
         self.undefined: list[str] = []
         self._expanding_properties = False
+        self._cache = cache
 
     def _expand(self, *args, **kwargs):
         outer, self._expanding_properties = self._expanding_properties, False
@@ -65,6 +149,54 @@ class _CheckingProcessor(jsonld.JsonLdProcessor):
                 self.undefined.append(value)
         return expanded
 
+    def _process_context(
+        self,
+        active_ctx,
+        local_ctx,
+        options,
+        override_protected=False,
+        propagate=True,
+        validate_scoped=True,
+        cycles=None,
+    ):
+        """pyld's, remembered when the active context is one pyld has finished (frozen: it never
+        changes, and its ``_uuid`` is never reused).
+
+        pyld caches a processed context by the active context's ``_uuid``, but a type-scoped
+        context (``propagate=False``, which each typed object of a credential applies) is processed
+        against a fresh clone with a fresh ``_uuid``, so it is never found again: a credential's
+        scoped contexts were processed afresh each time, and each one found by the JCS of its
+        whole text.
+        """
+        outer, self._expanding_properties = self._expanding_properties, False
+        try:
+            if cycles is not None:  # pyld checking a context it is still building: not finished
+                return super()._process_context(
+                    active_ctx, local_ctx, options, override_protected, propagate, validate_scoped, cycles
+                )
+            context_key = self._cache.context_key(local_ctx)
+            if not isinstance(active_ctx, frozendict) or context_key is None:
+                return super()._process_context(
+                    active_ctx, local_ctx, options, override_protected, propagate, validate_scoped
+                )
+            key = (
+                active_ctx["_uuid"],
+                context_key,
+                override_protected,
+                propagate,
+                validate_scoped,
+                options.get("base"),
+            )
+            processed = self._cache.processed.get(key)
+            if processed is None:
+                processed = super()._process_context(
+                    active_ctx, local_ctx, options, override_protected, propagate, validate_scoped
+                )
+                self._cache.processed[key] = processed
+            return processed
+        finally:
+            self._expanding_properties = outer
+
 
 #: pyld keeps one cache of processed contexts per process (a cachetools LRU, not thread-safe): four
 #: threads signing at once corrupted it (a KeyError in its eviction, one reissue lost in CI's
@@ -75,15 +207,24 @@ _PYLD = threading.Lock()
 
 def canonicalize(document: dict, *, loader: Loader | None = None) -> str:
     """The document's RDFC-1.0 canonical N-Quads; ``UndefinedTerms`` if any term would be dropped."""
-    processor = _CheckingProcessor()
-    options = {
-        "algorithm": "URDNA2015",
-        "format": "application/n-quads",
-        "documentLoader": loader or document_loader(),
-    }
     try:
         with _PYLD:
-            nquads = processor.normalize(copy.deepcopy(document), options)
+            loader = loader or document_loader()
+            # A document that imports a context gets a cache of its own, dropped after it.
+            cache = _LoaderCache(loader) if _imports(document) else _cache_for(loader)
+            processor = _CheckingProcessor(cache)
+            options = {
+                "algorithm": "URDNA2015",
+                "format": "application/n-quads",
+                "documentLoader": cache.load,
+                "contextResolver": cache.resolver(),
+            }
+            # No copy of the document: pyld's expand deep-copies its input before anything touches it.
+            try:
+                nquads = processor.normalize(document, options)
+            finally:
+                if cache.spoilt:
+                    _CACHES.pop(id(loader), None)
     except jsonld.JsonLdError as exc:
         raise _unwrapped(exc) from exc
     if processor.undefined:

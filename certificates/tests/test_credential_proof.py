@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -128,6 +129,63 @@ def test_verify_reports_an_unknown_context_instead_of_raising(loader, signed, ke
     check = proof.verify(signed, public_key=key_pair.public_key(), loader=loader)
     assert not check.ok
     assert "https://contexts.example/other.jsonld" in check.reason
+
+
+def test_what_one_loader_served_is_never_served_to_another(loader, unsigned):
+    """Contexts are cached per loader: not served to a loader without the URL, nor one serving
+    something else there."""
+    assert proof.canonicalize(unsigned, loader=loader) == proof.canonicalize(unsigned, loader=loader)
+    with pytest.raises(UnknownDocument):
+        proof.canonicalize(unsigned)
+    narrower = {"@context": {"alumniOf": "https://example.org/alumniOf"}}  # no @vocab: AlumniCredential
+    with pytest.raises(UndefinedTerms) as raised:
+        proof.canonicalize(unsigned, loader=contexts.document_loader({EXAMPLES_V2: narrower}))
+    assert raised.value.terms == ["AlumniCredential"]
+
+
+def test_canonicalising_again_gives_the_same_and_leaves_the_document_alone(loader, unsigned):
+    before = json.dumps(unsigned)
+    first = proof.canonicalize(unsigned, loader=loader)
+    assert [proof.canonicalize(unsigned, loader=loader) for _ in range(3)] == [first] * 3
+    assert json.dumps(unsigned) == before
+    unsigned["credentialSubject"]["alumniOf"] = "The School of Forgeries"  # the contexts are cached, not it
+    assert "Forgeries" in proof.canonicalize(unsigned, loader=loader)
+    document = {"@context": [contexts.VC_V2], "type": ["VerifiableCredential"], "credentialSubject": {"grade": 1}}
+    for _ in range(2):  # nor what it found undefined
+        with pytest.raises(UndefinedTerms):
+            proof.canonicalize(document)
+
+
+def test_a_document_importing_a_context_does_not_spoil_it_for_the_next():
+    """pyld merges an @import into the context it names, in place: pyld's process-wide cache then
+    kept the merged context, and the next credential failed to canonicalise; ours is not touched."""
+    credential = {
+        "@context": [contexts.VC_V2, contexts.OB_V3],
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": "https://issuer.example", "type": ["Profile"]},
+        "credentialSubject": {"type": ["AchievementSubject"], "achievement": {"type": ["Achievement"]}},
+    }
+    before = proof.canonicalize(credential)
+    importing = {
+        **credential,
+        "@context": [contexts.VC_V2, {"@import": contexts.OB_V3, "grade": "https://e.example/g"}],
+    }
+    assert "https://e.example/g" in proof.canonicalize({**importing, "grade": "A"})
+    assert proof.canonicalize(credential) == before
+
+
+def test_threads_canonicalising_at_once_agree(loader, unsigned):
+    expected = proof.canonicalize(unsigned, loader=loader)
+    results: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: results.extend(proof.canonicalize(unsigned, loader=loader) for _ in range(20)))
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results == [expected] * 80
 
 
 @pytest.mark.parametrize("data", [b"", b"\0\0\x01", b"hello world", bytes(range(256))])
