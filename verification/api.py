@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -53,9 +55,26 @@ def facts_json(facts: PublicCertificate) -> dict:
 
 
 def _json(request: HttpRequest, body: dict, status: int = 200) -> HttpResponse:
+    return _answer(request, *_encoded(body), status=status)
+
+
+def _encoded(body: dict) -> tuple[bytes, str]:
+    """The answer's bytes and their ETag."""
     content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
-    if status == 200 and etag in request.headers.get("If-None-Match", ""):
+    return content, '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
+
+
+@lru_cache(maxsize=1024)
+def _encoded_facts(facts: PublicCertificate, site_url: str) -> tuple[bytes, str]:
+    """As the verify page is rendered once per distinct facts, so is its answer here: encoding and
+    hashing it were most of what the API did beyond the page (profiled, docs/PERFORMANCE.md). A
+    state, a date or a new version are new facts, so nothing stale is ever served."""
+    return _encoded(facts_json(facts))
+
+
+def _answer(request: HttpRequest, content: bytes, etag: str, *, status: int = 200) -> HttpResponse:
+    # META, not request.headers: building the headers mapping cost more than reading one value.
+    if status == 200 and etag in request.META.get("HTTP_IF_NONE_MATCH", ""):
         response: HttpResponse = HttpResponseNotModified()
     else:
         response = HttpResponse(content, status=status, content_type="application/json")
@@ -88,7 +107,7 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
     if version is None:
         return _json(request, NOT_FOUND, status=404)
     lookup_count(version.certificate_id, LookupChannel.API)
-    return _json(request, facts_json(public_facts(version)))
+    return _answer(request, *_encoded_facts(public_facts(version), settings.SITE_URL))
 
 
 @csrf_exempt  # no cookie is read or set: there is no session to forge

@@ -86,6 +86,30 @@ def test_the_facts_are_those_the_page_shows(client, run_on_commit, conforming):
     assert "email" not in str(answer).lower() and str(certificate.pk) not in answer.values()
 
 
+@pytest.mark.parametrize("state", STATES)
+def test_an_answer_kept_per_facts_has_the_bytes_made_afresh(client, run_on_commit, conforming, state):
+    """The API keeps each distinct facts' answer: it must be exactly the one encoded from the facts now."""
+    from certificates.selectors import public_certificate
+    from verification.api import _encoded, facts_json
+
+    certificate, _ = certificate_in_state(state, run_on_commit)
+    url = f"/api/verify/{certificate.display_code}"
+    fresh, etag = _encoded(facts_json(public_certificate(certificate.display_code)))
+    for _ in range(2):  # made, then kept
+        answer = conforming(client.get(url))
+        assert answer.content == fresh and answer["ETag"] == etag
+
+
+def test_a_kept_answer_follows_the_site_address(client, run_on_commit, conforming, settings):
+    certificate, _ = certificate_in_state("valid", run_on_commit)
+    url = f"/api/verify/{certificate.display_code}"
+    before = conforming(client.get(url))
+    settings.SITE_URL = "https://verify.example"
+    after = conforming(client.get(url))
+    assert after.json()["verify_url"] == f"https://verify.example/verify/{certificate.display_code}/"
+    assert after["ETag"] != before["ETag"]
+
+
 def test_loose_typing_works_in_the_address_too(client, run_on_commit, conforming):
     certificate, _ = certificate_in_state("valid", run_on_commit)
     typed = certificate.display_code.lower().replace("-", " ") + "\u200b"
