@@ -60,6 +60,12 @@ class Delivery(models.Model):
     clicked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the message itself began to go to the server (SMTP DATA, the ESP's API call): "
+        "a send interrupted before this never reached anyone, one interrupted after it may have.",
+    )
     nudged_at = models.DateTimeField(null=True, blank=True, help_text="When the sweep last re-queued it.")
     sent_at = models.DateTimeField(null=True, blank=True)
 

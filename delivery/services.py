@@ -145,8 +145,9 @@ def delivery_send(*, delivery_id: int) -> bool:
 class _Ready:
     """A message with everything but the send itself done before the delivery is claimed: the rate
     limit waited for, the connection opened (TCP, TLS, login) and, for SMTP, the MIME flattened to
-    bytes. A worker killed while it is being made leaves the delivery queued for the sweep; only a
-    kill during the exchange itself (and the UPDATE after it) leaves a send that may have gone out."""
+    bytes. A worker killed while it is being made leaves the delivery queued; one killed after the
+    claim but before the message itself began to go (``submitted_at``) leaves it for the sweep to
+    send again; only a kill from then until the UPDATE after the send leaves one that may have gone."""
 
     def __init__(self, delivery: Delivery, message) -> None:
         message.extra_headers["Message-ID"] = delivery.message_id
@@ -163,9 +164,22 @@ class _Ready:
         except Exception as exc:  # the server refused us: a try, counted once the delivery is claimed
             self.error = exc
 
-    def send(self) -> None:
+    def send(self, delivery: Delivery) -> None:
+        """Send it, marking the delivery submitted just before the message itself goes: for SMTP after
+        the envelope (MAIL FROM, RCPT TO) was accepted, as DATA begins; for an ESP before its call."""
         if self.error is not None:
             raise self.error
+        smtp = getattr(self.message.connection, "connection", None)
+        if isinstance(smtp, smtplib.SMTP):
+            data = smtp.data
+
+            def data_once_submitted(msg):
+                _mark_submitted(delivery)
+                return data(msg)
+
+            smtp.data = data_once_submitted  # this connection only: smtplib's sendmail calls self.data
+        else:
+            _mark_submitted(delivery)
         self.message.send()
 
     def close(self) -> None:
@@ -175,6 +189,16 @@ class _Ready:
                 connection.close()
             except Exception:  # the message went (or not) already; a connection that will not close is no news
                 logger.debug("closing the email connection failed", exc_info=True)
+
+
+class NoLongerOurs(Exception):
+    """The sweep gave the claim back (this worker outlived it): another send will take it."""
+
+
+def _mark_submitted(delivery: Delivery) -> None:
+    ours = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, claimed_at=delivery.claimed_at)
+    if not ours.update(submitted_at=timezone.now()):
+        raise NoLongerOurs(f"delivery {delivery.pk} was given back before its message went")
 
 
 class _Flattened:
@@ -209,7 +233,10 @@ def _claim_and_send(delivery: Delivery, due, now: datetime, *, ready, problem, s
         return False
     message = ready.message
     try:
-        ready.send()
+        ready.send(delivery)
+    except NoLongerOurs:
+        logger.warning("delivery %s: claim given back meanwhile; not sent by this worker", delivery.pk)
+        return False
     except Exception as exc:
         if _is_permanent(exc):
             _settle_failed(delivery, f"recipient refused: {exc}")
@@ -294,6 +321,12 @@ def deliveries_sweep(*, stuck_after: int) -> dict[str, int]:
     """
     now = timezone.now()
     cutoff = now - timedelta(seconds=stuck_after)
+    # Claimed, but its message never began to go (the worker died connecting or in the envelope):
+    # nobody can have it, so it is sent again. (A live worker that outlived its claim finds it
+    # given back when it marks the message submitted, and stops.)
+    released = Delivery.objects.filter(
+        status=DeliveryStatus.SENDING, submitted_at__isnull=True, claimed_at__lt=cutoff
+    ).update(status=DeliveryStatus.QUEUED, claimed_at=None, next_attempt_at=now)
     due = Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lt=cutoff)
     not_nudged = Q(nudged_at__isnull=True) | Q(nudged_at__lt=cutoff)
     ids = list(
@@ -302,17 +335,19 @@ def deliveries_sweep(*, stuck_after: int) -> dict[str, int]:
     Delivery.objects.filter(pk__in=ids).update(nudged_at=now)
     for delivery_id in ids:
         async_task("delivery.tasks.delivery_send_task", delivery_id)
-    # A send that never finished is not retried: a doubled email is worse than asking staff.
+    # A send that began and never finished is not retried: a doubled email is worse than asking staff.
     interrupted = 0
     stale = now - timedelta(seconds=stuck_after * 5)
-    for delivery in Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=stale):
+    for delivery in Delivery.objects.filter(
+        status=DeliveryStatus.SENDING, submitted_at__isnull=False, claimed_at__lt=stale
+    ):
         with transaction.atomic():
             if Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
                 status=DeliveryStatus.FAILED, last_error=SEND_INTERRUPTED
             ):
                 _announce(delivery, sent=False, reason=SEND_INTERRUPTED)
                 interrupted += 1
-    return {"retry": len(ids), "interrupted": interrupted}
+    return {"retry": len(ids), "released": released, "interrupted": interrupted}
 
 
 #: anymail's normalised event types that say the address must not be mailed again.

@@ -266,6 +266,7 @@ def test_sweep_renudges_stuck_work_and_never_resends_an_interrupted_send(run_on_
         recipient=interrupted.current_version.recipient_email,
         status=DeliveryStatus.SENDING,
         claimed_at=timezone.now(),
+        submitted_at=timezone.now(),  # its message had begun to go
         attempts=1,
     )
 
@@ -276,6 +277,7 @@ def test_sweep_renudges_stuck_work_and_never_resends_an_interrupted_send(run_on_
         "render": 1,
         "email": 2,
         "retry": 0,
+        "released": 0,
         "interrupted": 1,
         "credential": 0,
         "job_items_released": 0,
@@ -301,6 +303,7 @@ def test_sweep_leaves_fresh_work_alone(settings):
         "email": 0,
         "credential": 0,
         "retry": 0,
+        "released": 0,
         "interrupted": 0,
         "job_items_released": 0,
         "jobs_nudged": 0,

@@ -108,14 +108,15 @@ def test_transient_failures_back_off_then_send(monkeypatch, settings, mailoutbox
     assert delivery.status == DeliveryStatus.QUEUED and delivery.next_attempt_at > timezone.now()
     assert services.delivery_send(delivery_id=delivery.pk) is False  # not due yet
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):
-        assert services.deliveries_sweep(stuck_after=120) == {"retry": 1, "interrupted": 0}
-        assert services.deliveries_sweep(stuck_after=120) == {"retry": 0, "interrupted": 0}  # nudge recorded
+        assert services.deliveries_sweep(stuck_after=120) == {"retry": 1, "released": 0, "interrupted": 0}
+        assert services.deliveries_sweep(stuck_after=120) == {"retry": 0, "released": 0, "interrupted": 0}  # nudge recorded
     assert len(mailoutbox) == 1
 
 
 def test_an_interrupted_send_is_reported_never_resent(heard, mailoutbox):
     delivery = request()
-    Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENDING, claimed_at=timezone.now())
+    now = timezone.now()  # claimed, and its message had begun to go: it may have arrived
+    Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENDING, claimed_at=now, submitted_at=now)
     with time_machine.travel(timezone.now() + timedelta(hours=1)):
         assert services.deliveries_sweep(stuck_after=60)["interrupted"] == 1
     delivery.refresh_from_db()
@@ -182,7 +183,7 @@ def test_a_send_is_recorded_once_the_database_is_back(monkeypatch, settings, mai
     assert len(failed) == 3 and delivery.status == DeliveryStatus.SENT and delivery.sent_at is not None
     assert len(mailoutbox) == 1 and heard[0] == [("1", True, "")]
     with time_machine.travel(timezone.now() + timedelta(hours=1)):
-        assert services.deliveries_sweep(stuck_after=60) == {"retry": 0, "interrupted": 0}  # nothing to report
+        assert services.deliveries_sweep(stuck_after=60) == {"retry": 0, "released": 0, "interrupted": 0}  # nothing to report
 
 
 @pytest.mark.django_db(transaction=True)  # the retry reconnects: no test transaction around it
@@ -214,7 +215,7 @@ def test_a_database_gone_before_sending_gives_the_claim_back_and_it_is_sent_once
 
     composers.register("flaky-db", compose)  # the database is back
     with time_machine.travel(timezone.now() + timedelta(seconds=121)):
-        assert services.deliveries_sweep(stuck_after=120) == {"retry": 1, "interrupted": 0}  # tasks run inline
+        assert services.deliveries_sweep(stuck_after=120) == {"retry": 1, "released": 0, "interrupted": 0}  # tasks run inline
         assert services.delivery_send(delivery_id=delivery.pk) is False  # sent by the sweep's nudge already
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT and [m.to for m in mailoutbox] == [["ada@example.com"]]
@@ -240,9 +241,9 @@ def test_a_worker_killed_while_building_the_message_leaves_it_queued_and_it_is_s
 
     composers.register("killed-composing", compose)  # the next worker builds it
     with time_machine.travel(timezone.now() + timedelta(seconds=121)):
-        assert services.deliveries_sweep(stuck_after=120) == {"retry": 1, "interrupted": 0}  # tasks run inline
+        assert services.deliveries_sweep(stuck_after=120) == {"retry": 1, "released": 0, "interrupted": 0}  # tasks run inline
     with time_machine.travel(timezone.now() + timedelta(hours=1)):
-        assert services.deliveries_sweep(stuck_after=120) == {"retry": 0, "interrupted": 0}
+        assert services.deliveries_sweep(stuck_after=120) == {"retry": 0, "released": 0, "interrupted": 0}
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 1)
     assert [m.to for m in mailoutbox] == [["ada@example.com"]] and heard[0] == [("8", True, "")]
@@ -337,3 +338,42 @@ def test_a_server_refusing_connections_counts_a_try_and_leaves_it_for_a_retry(se
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.QUEUED, 1)
     assert "ConnectionRefusedError" in delivery.last_error and delivery.next_attempt_at is not None
     assert heard[0] == []
+
+
+def test_a_worker_killed_after_the_claim_before_its_message_went_is_sent_again_once(smtp_server, monkeypatch, heard):
+    """Killed in the envelope (after MAIL FROM, before DATA): the server cannot have delivered it."""
+    import smtplib
+
+    delivery = request(reference="11")
+    with monkeypatch.context() as dying:
+        dying.setattr(smtplib.SMTP, "rcpt", lambda self, *args, **kwargs: (_ for _ in ()).throw(Killed()))
+        with pytest.raises(Killed):
+            services.delivery_send(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.submitted_at, smtp_server.messages) == (DeliveryStatus.SENDING, None, [])
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=30)):  # a live worker may still be on it
+        assert services.deliveries_sweep(stuck_after=120) == {"retry": 0, "released": 0, "interrupted": 0}
+    with time_machine.travel(timezone.now() + timedelta(seconds=121)):
+        assert services.deliveries_sweep(stuck_after=120) == {"retry": 1, "released": 1, "interrupted": 0}
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2) and delivery.submitted_at is not None
+    assert len(smtp_server.messages) == 1 and heard[0] == [("11", True, "")]
+
+
+def test_a_worker_that_outlived_its_claim_does_not_send_what_the_sweep_gave_back(smtp_server, monkeypatch):
+    import smtplib
+
+    delivery = request(reference="12")
+    rcpt = smtplib.SMTP.rcpt
+
+    def slow_rcpt(self, *args, **kwargs):  # meanwhile the sweep decides this worker is dead
+        with time_machine.travel(timezone.now() + timedelta(seconds=121)):
+            services.deliveries_sweep(stuck_after=120)  # released; its send task is queued (inline: sent)
+        return rcpt(self, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "rcpt", slow_rcpt)
+    monkeypatch.setattr(services, "async_task", lambda *args, **kwargs: None)  # the next worker comes later
+    assert services.delivery_send(delivery_id=delivery.pk) is False
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.QUEUED and smtp_server.messages == []  # for the next worker, once
