@@ -79,10 +79,7 @@ def log_event(
     """Append one line to a certificate's audit log (who, what, when, why)."""
     certificate_id = certificate if isinstance(certificate, int) else certificate.pk
     version_id = version if isinstance(version, int) or version is None else version.pk
-    # Logged once committed: a worker killed inside the transaction must not leave a line in the log
-    # for an event the database never kept (the drills compare the logs of two machines).
-    transaction.on_commit(partial(logger.info, "certificate %s: %s %s", certificate_id, kind, message))
-    return CertificateEvent.objects.create(
+    event = CertificateEvent.objects.create(
         certificate_id=certificate_id,
         version_id=version_id,
         kind=kind,
@@ -93,6 +90,10 @@ def log_event(
         actor_label=actor_label(actor)[:150],
         data=data,
     )
+    # Logged once committed: a worker killed inside the transaction must not leave a line in the log
+    # for an event the database never kept (the drills compare the logs of two machines).
+    transaction.on_commit(partial(logger.info, "certificate %s: %s %s", certificate_id, kind, message))
+    return event
 
 
 def transition(

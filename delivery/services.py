@@ -196,8 +196,7 @@ class NoLongerOurs(Exception):
 
 
 def _mark_submitted(delivery: Delivery) -> None:
-    ours = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, claimed_at=delivery.claimed_at)
-    if not ours.update(submitted_at=timezone.now()):
+    if not _ours(delivery).update(submitted_at=timezone.now()):
         raise NoLongerOurs(f"delivery {delivery.pk} was given back before its message went")
 
 
@@ -218,7 +217,7 @@ class _Flattened:
 
 def _claim_and_send(delivery: Delivery, due, now: datetime, *, ready, problem, suppressed) -> bool:
     claimed = due.filter(recipient=delivery.recipient, attempts=delivery.attempts).update(
-        status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        status=DeliveryStatus.SENDING, claimed_at=now, submitted_at=None, attempts=F("attempts") + 1
     )
     if not claimed:
         if due.exists():  # changed while the message was built (a corrected address): build it again
@@ -252,7 +251,7 @@ def _claim_and_send(delivery: Delivery, due, now: datetime, *, ready, problem, s
     # interrupted (staff would be asked to resend an email the learner already has).
     delivery.sent_at = timezone.now()
     _write_through_outage(
-        lambda: Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
+        lambda: _ours(delivery).update(
             status=DeliveryStatus.SENT,
             sent_at=delivery.sent_at,
             last_error="",
@@ -296,10 +295,16 @@ def _announce(delivery: Delivery, *, sent: bool, reason: str = "") -> None:
     )
 
 
+def _ours(delivery: Delivery):
+    """The delivery as long as this worker's claim holds: every write after a claim goes through it,
+    so a worker that outlived its claim (given back by the sweep, taken by another) changes nothing."""
+    return Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, claimed_at=delivery.claimed_at)
+
+
 def _settle_failed(delivery: Delivery, reason: str) -> None:
     with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED, last_error=reason[:500])
-        _announce(delivery, sent=False, reason=reason[:500])
+        if _ours(delivery).update(status=DeliveryStatus.FAILED, last_error=reason[:500]):
+            _announce(delivery, sent=False, reason=reason[:500])
 
 
 def _retry_or_fail(delivery: Delivery, error: Exception) -> None:
@@ -308,7 +313,7 @@ def _retry_or_fail(delivery: Delivery, error: Exception) -> None:
         _settle_failed(delivery, f"gave up after {delivery.attempts} tries; last: {reason}")
         return
     delay = min(settings.EMAIL_RETRY_BASE_SECONDS * 2 ** (delivery.attempts - 1), 3600)
-    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
+    _ours(delivery).update(
         status=DeliveryStatus.QUEUED, last_error=reason, next_attempt_at=timezone.now() + timedelta(seconds=delay)
     )
 

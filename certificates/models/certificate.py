@@ -293,6 +293,9 @@ class CertificateVersion(models.Model):
         max_length=20, blank=True, help_text="Regenerating with the same renderer version gives the same bytes."
     )
     rendered_at = models.DateTimeField(null=True, blank=True)
+    credential_nudged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the sweep last queued this version's credential to be signed."
+    )
 
     objects = VersionQuerySet.as_manager()
 

@@ -181,11 +181,23 @@ def credential_sign(*, version_id: int) -> VersionCredential:
 
 def credential_document(version: CertificateVersion) -> dict | None:
     """The version's signed credential, signed now if it is due one and not signed yet: its task
-    is queued behind a burst's emails, and the holder or an employer may ask for it first."""
+    is queued behind a burst's emails, and the holder or an employer may ask for it first. A
+    version replaced before its task ran gets one too (it says so through its status lists)."""
     document = version_credential_document(version)
-    if document is None and versions_without_credential().filter(pk=version.pk).exists():
-        document = credential_sign(version_id=version.pk).document
-    return document
+    if document is not None:
+        return document
+    due = (
+        CertificateVersion.objects.filter(pk=version.pk)
+        .exclude(pdf_sha256="")
+        .exclude(certificate__credential_state=Credential.WITHDRAWN)
+    )
+    if not due.exists():
+        return None
+    try:
+        return credential_sign(version_id=version.pk).document
+    except Exception:  # its task or the sweep will sign it; the page says "not found" meanwhile
+        logger.exception("signing the credential of version %s on request failed", version.pk)
+        return None
 
 
 BACKFILL_BATCH = 200

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
+from time import monotonic
 
 from django.conf import settings
 from django.db import transaction
@@ -35,6 +35,7 @@ CREDENTIAL_TASK = "certificates.tasks.credential_sign_task"
 @dataclass
 class _Chain:
     tasks: frozenset[str]
+    started: float
     pending: deque[tuple[str, tuple]] = field(default_factory=deque)
     open: bool = True
 
@@ -65,32 +66,34 @@ def enqueue_after_commit(task: str, *args: object, q_options: dict | None = None
 def continue_here(*tasks: str) -> Iterator[None]:
     """Within the block, the named tasks are not queued but run here, in order, after the block.
 
-    A step that raises is logged and ends the chain: the certificate's state says where it stopped,
-    and the sweep nudges it again, as it would a task the queue lost."""
+    A step that raises is logged and ends its certificate's chain (its next step is queued only when
+    it commits): the certificate's state says where it stopped, and the sweep nudges it again, as it
+    would a task the queue lost."""
     outer = getattr(_here, "chain", None)
-    chain = _Chain(tasks=frozenset(tasks))
+    # A chain inside a chain (a continued task opens its own) counts from the task's start.
+    chain = _Chain(tasks=frozenset(tasks), started=outer.started if outer else monotonic())
     _here.chain = chain
-    started = time.monotonic()
     try:
         yield
         while chain.pending:
             task, args = chain.pending.popleft()
-            if time.monotonic() - started > continuation_budget():
+            if monotonic() - chain.started > continuation_budget():
                 async_task(task, *args)  # too late in this task for a send: its own task, its own timeout
                 continue
             try:
                 import_string(task)(*args)
-            except Exception:
+            except Exception:  # its own next steps were never queued; other certificates' go on
                 logger.exception("%s%r, continued in this worker, failed", task, args)
-                chain.pending.clear()
     finally:
         chain.open = False
         _here.chain = outer
 
 
 def continuation_budget() -> float:
-    """Seconds into a task after which a next step is queued rather than started here: a send may
-    then take EMAIL_TIMEOUT and recording it DELIVERY_DATABASE_PATIENCE, within the task's timeout."""
+    """Seconds into a task after which a next step is queued rather than started here, so that a
+    send (EMAIL_TIMEOUT a socket operation; normally well under a second in all) and recording it
+    through an outage (DELIVERY_DATABASE_PATIENCE) still fit in the task's timeout. A heuristic: a
+    send whose every operation takes its whole timeout can still outlast it."""
     timeout = settings.Q_CLUSTER.get("timeout") or 60
     return max(0.0, timeout - settings.EMAIL_TIMEOUT - settings.DELIVERY_DATABASE_PATIENCE)
 

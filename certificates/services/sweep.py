@@ -17,7 +17,7 @@ from delivery.services import deliveries_sweep
 from learners.selectors import enrollments_awaiting_decision
 from learners.services import enrollments_mark_nudged
 
-from ..models import Certificate, Credential, Pipeline
+from ..models import Certificate, CertificateVersion, Credential, Pipeline
 from ..selectors.credentials import versions_without_credential
 from .handoff import chunks
 from .jobs import staff_jobs_sweep
@@ -59,10 +59,15 @@ def pipeline_sweep() -> dict[str, int]:
         for chunk in chunks(ids, STEP_BATCH):
             async_task(task, chunk)
         counts[key] = len(ids)
-    # Credentials are queued on their own after the email; one the queue lost is signed here.
+    # Credentials are queued on their own after the email; one the queue lost is signed here, its
+    # nudge recorded like the others' (a burst's queue may hold its task for minutes).
     unsigned = list(
-        versions_without_credential().filter(rendered_at__lt=cutoff).values_list("pk", flat=True)[:SWEEP_LIMIT]
+        versions_without_credential()
+        .filter(rendered_at__lt=cutoff)
+        .filter(Q(credential_nudged_at__isnull=True) | Q(credential_nudged_at__lt=cutoff))
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
+    CertificateVersion.objects.filter(pk__in=unsigned).update(credential_nudged_at=now)
     for chunk in chunks(unsigned, STEP_BATCH):
         async_task("certificates.tasks.credential_sign_batch_task", chunk)
     counts["credential"] = len(unsigned)

@@ -107,3 +107,60 @@ def test_the_budget_leaves_a_send_and_its_recording_inside_the_task_timeout(sett
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 60}
     settings.EMAIL_TIMEOUT, settings.DELIVERY_DATABASE_PATIENCE = 30, 20
     assert handoff.continuation_budget() == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_budget_counts_from_the_tasks_start_through_a_chain_inside_a_chain(queued, mailoutbox, monkeypatch):
+    """The render continued here opens a chain of its own; its email is judged by the task's clock."""
+    clock = iter([0.0, 5.0])  # the task starts; the render is judged 5 s in; then everything is 15 s in
+    monkeypatch.setattr(handoff, "monotonic", lambda: next(clock, 15.0))
+    monkeypatch.setattr(handoff, "continuation_budget", lambda: 10.0)
+    certificate_id = tasks.certificate_issue_task(EnrollmentFactory().pk)
+    assert Certificate.objects.get(pk=certificate_id).pipeline_state == Pipeline.RENDERED  # rendered here
+    assert (handoff.EMAIL_TASK, (certificate_id,)) in queued and mailoutbox == []  # the email queued
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_failing_email_in_a_batch_does_not_hold_back_the_others(queued, mailoutbox, monkeypatch):
+    from certificates.services import emailing, issuance
+
+    first, second = (issuance.certificate_issue_for_enrollment(enrollment_id=EnrollmentFactory().pk) for _ in "ab")
+    queued.clear()
+    send = emailing.certificate_email
+
+    def email(*, certificate_id):
+        if certificate_id == first.pk:
+            raise RuntimeError("the first one's address book is on fire")
+        return send(certificate_id=certificate_id)
+
+    monkeypatch.setattr(emailing, "certificate_email", email)
+    assert tasks.certificate_render_batch_task([first.pk, second.pk]) == 2
+    assert Certificate.objects.get(pk=first.pk).pipeline_state == Pipeline.RENDERED  # left for the sweep
+    assert Certificate.objects.get(pk=second.pk).pipeline_state == Pipeline.EMAILED and len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_the_sweep_queues_a_lost_credential_once_per_stuck_after(settings, queued):
+    settings.CERTIFICATE_STUCK_AFTER = 60
+    certificate = rendered_certificate()
+    VersionCredential.objects.filter(version__certificate=certificate).delete()
+    later = timezone.now() + timedelta(minutes=5)
+    with time_machine.travel(later):
+        assert sweep.pipeline_sweep()["credential"] == 1
+        assert sweep.pipeline_sweep()["credential"] == 0  # queued a moment ago: its task may be waiting
+    with time_machine.travel(later + timedelta(minutes=2)):
+        assert sweep.pipeline_sweep()["credential"] == 1  # lost again
+    assert [args for task, args in queued if task == "certificates.tasks.credential_sign_batch_task"] == [
+        ([certificate.current_version.pk],)
+    ] * 2
+
+
+@pytest.mark.django_db
+def test_a_credential_that_cannot_be_signed_on_request_is_not_found_not_an_error(client, monkeypatch):
+    from certificates.services import credentials
+
+    certificate = rendered_certificate()
+    VersionCredential.objects.filter(version__certificate=certificate).delete()
+    monkeypatch.setattr(credentials, "credential_sign", lambda **kwargs: (_ for _ in ()).throw(OSError("no key")))
+    response = client.get(reverse("verification:current_credential", args=[certificate.code]))
+    assert response.status_code == 404

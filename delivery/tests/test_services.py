@@ -17,6 +17,8 @@ from delivery.signals import delivery_settled, delivery_tracked
 pytestmark = pytest.mark.django_db
 
 REFUSED = set()
+SWEPT_NOTHING = {"retry": 0, "released": 0, "interrupted": 0}
+SWEPT_ONE = {"retry": 1, "released": 0, "interrupted": 0}  # one delivery due again, re-queued
 
 
 def compose(delivery: Delivery) -> EmailMessage:
@@ -108,8 +110,12 @@ def test_transient_failures_back_off_then_send(monkeypatch, settings, mailoutbox
     assert delivery.status == DeliveryStatus.QUEUED and delivery.next_attempt_at > timezone.now()
     assert services.delivery_send(delivery_id=delivery.pk) is False  # not due yet
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):
-        assert services.deliveries_sweep(stuck_after=120) == {"retry": 1, "released": 0, "interrupted": 0}
-        assert services.deliveries_sweep(stuck_after=120) == {"retry": 0, "released": 0, "interrupted": 0}  # nudge recorded
+        assert services.deliveries_sweep(stuck_after=120) == SWEPT_ONE
+        assert services.deliveries_sweep(stuck_after=120) == {
+            "retry": 0,
+            "released": 0,
+            "interrupted": 0,
+        }  # nudge recorded
     assert len(mailoutbox) == 1
 
 
@@ -183,7 +189,11 @@ def test_a_send_is_recorded_once_the_database_is_back(monkeypatch, settings, mai
     assert len(failed) == 3 and delivery.status == DeliveryStatus.SENT and delivery.sent_at is not None
     assert len(mailoutbox) == 1 and heard[0] == [("1", True, "")]
     with time_machine.travel(timezone.now() + timedelta(hours=1)):
-        assert services.deliveries_sweep(stuck_after=60) == {"retry": 0, "released": 0, "interrupted": 0}  # nothing to report
+        assert services.deliveries_sweep(stuck_after=60) == {
+            "retry": 0,
+            "released": 0,
+            "interrupted": 0,
+        }  # nothing to report
 
 
 @pytest.mark.django_db(transaction=True)  # the retry reconnects: no test transaction around it
@@ -215,7 +225,11 @@ def test_a_database_gone_before_sending_gives_the_claim_back_and_it_is_sent_once
 
     composers.register("flaky-db", compose)  # the database is back
     with time_machine.travel(timezone.now() + timedelta(seconds=121)):
-        assert services.deliveries_sweep(stuck_after=120) == {"retry": 1, "released": 0, "interrupted": 0}  # tasks run inline
+        assert services.deliveries_sweep(stuck_after=120) == {
+            "retry": 1,
+            "released": 0,
+            "interrupted": 0,
+        }  # tasks run inline
         assert services.delivery_send(delivery_id=delivery.pk) is False  # sent by the sweep's nudge already
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT and [m.to for m in mailoutbox] == [["ada@example.com"]]
@@ -241,9 +255,13 @@ def test_a_worker_killed_while_building_the_message_leaves_it_queued_and_it_is_s
 
     composers.register("killed-composing", compose)  # the next worker builds it
     with time_machine.travel(timezone.now() + timedelta(seconds=121)):
-        assert services.deliveries_sweep(stuck_after=120) == {"retry": 1, "released": 0, "interrupted": 0}  # tasks run inline
+        assert services.deliveries_sweep(stuck_after=120) == {
+            "retry": 1,
+            "released": 0,
+            "interrupted": 0,
+        }  # tasks run inline
     with time_machine.travel(timezone.now() + timedelta(hours=1)):
-        assert services.deliveries_sweep(stuck_after=120) == {"retry": 0, "released": 0, "interrupted": 0}
+        assert services.deliveries_sweep(stuck_after=120) == SWEPT_NOTHING
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 1)
     assert [m.to for m in mailoutbox] == [["ada@example.com"]] and heard[0] == [("8", True, "")]
@@ -353,7 +371,7 @@ def test_a_worker_killed_after_the_claim_before_its_message_went_is_sent_again_o
     assert (delivery.status, delivery.submitted_at, smtp_server.messages) == (DeliveryStatus.SENDING, None, [])
 
     with time_machine.travel(timezone.now() + timedelta(seconds=30)):  # a live worker may still be on it
-        assert services.deliveries_sweep(stuck_after=120) == {"retry": 0, "released": 0, "interrupted": 0}
+        assert services.deliveries_sweep(stuck_after=120) == SWEPT_NOTHING
     with time_machine.travel(timezone.now() + timedelta(seconds=121)):
         assert services.deliveries_sweep(stuck_after=120) == {"retry": 1, "released": 1, "interrupted": 0}
     delivery.refresh_from_db()
@@ -377,3 +395,23 @@ def test_a_worker_that_outlived_its_claim_does_not_send_what_the_sweep_gave_back
     assert services.delivery_send(delivery_id=delivery.pk) is False
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.QUEUED and smtp_server.messages == []  # for the next worker, once
+
+
+def test_a_worker_that_outlived_its_claim_never_undoes_the_next_workers(smtp_server, monkeypatch):
+    """Its claim given back and taken by another worker, a late failure of the first changes nothing."""
+    import smtplib
+
+    delivery = request(reference="13")
+    taken_over_at = timezone.now() + timedelta(seconds=121)
+
+    def rcpt_then_busy(self, address, *args, **kwargs):
+        with time_machine.travel(taken_over_at):
+            services.deliveries_sweep(stuck_after=120)  # the first worker looks dead: given back
+        Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENDING, claimed_at=taken_over_at)
+        raise smtplib.SMTPRecipientsRefused({address: (451, b"mailbox busy")})  # transient: would retry
+
+    monkeypatch.setattr(smtplib.SMTP, "rcpt", rcpt_then_busy)
+    monkeypatch.setattr(services, "async_task", lambda *args, **kwargs: None)
+    assert services.delivery_send(delivery_id=delivery.pk) is False
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.claimed_at, delivery.last_error) == (DeliveryStatus.SENDING, taken_over_at, "")
