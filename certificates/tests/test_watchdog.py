@@ -437,7 +437,6 @@ def test_supervisor_kills_the_whole_group_of_a_stalled_cluster(supervisors, monk
 def test_supervisor_stop_asks_then_kills(supervisors):
     polite = supervisors(SLEEPER, stop_grace=5)
     polite.start_cluster()
-    time.sleep(0.5)  # a SIGINT while Python is still starting up can be lost (seen once in CI)
     started = time.monotonic()
     polite.stop_cluster()
     assert polite.child.returncode == -signal.SIGINT or polite.child.returncode == 1
@@ -448,6 +447,21 @@ def test_supervisor_stop_asks_then_kills(supervisors):
     time.sleep(0.3)  # let it install its SIG_IGN
     stubborn.stop_cluster()
     assert stubborn.child.returncode == -signal.SIGKILL and group_gone(stubborn.child.pid)
+
+
+def test_a_supervisor_started_with_sigint_ignored_still_stops_its_cluster_politely(supervisors):
+    """As when a script starts it in the background (`cmd &` without job control): its child would
+    inherit SIGINT ignored and ignore the polite stop."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        polite = supervisors(SLEEPER, stop_grace=5)
+        polite.start_cluster()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    time.sleep(0.5)  # Python has started and installed its own SIGINT handler
+    started = time.monotonic()
+    polite.stop_cluster()
+    assert polite.child.returncode in (-signal.SIGINT, 1) and time.monotonic() - started < 2
 
 
 # --- end to end: a real supervisor and cluster -----------------------------------------------------

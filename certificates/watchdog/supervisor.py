@@ -154,7 +154,7 @@ class Supervisor:
     # --- the child process group ------------------------------------------------------------------
 
     def start_cluster(self) -> None:
-        self.child = subprocess.Popen(self.command, start_new_session=True)
+        self.child = subprocess.Popen(self.command, start_new_session=True, preexec_fn=_default_stop_signals)
         self.started_at = self.clock()
         logger.info("Started the cluster: pid %d (%s)", self.child.pid, " ".join(self.command))
 
@@ -203,3 +203,13 @@ class Supervisor:
             os.killpg(self.child.pid, signum)
         except ProcessLookupError:
             pass
+
+
+def _default_stop_signals() -> None:
+    """In the cluster's process, before it runs: SIGINT and SIGTERM do what they normally do.
+
+    A supervisor started in the background by a shell without job control (a CI script, ``cmd &``
+    in another script) inherits SIGINT ignored, and so would the cluster: Python then installs no
+    KeyboardInterrupt handler, and every polite stop ended in SIGKILL after the grace period."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
