@@ -283,40 +283,6 @@ def test_an_address_corrected_while_the_message_is_built_gets_the_only_email(mai
     assert [m.to for m in mailoutbox] == [["ada@new.example.com"]]
 
 
-class _Inbox:
-    def __init__(self):
-        self.greetings, self.messages = 0, []
-
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):
-        self.greetings += 1
-        session.host_name = hostname
-        return responses
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server on 127.0.0.1, and Django's SMTP backend pointed at it."""
-    import socket
-
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    yield inbox
-    controller.stop()
-
-
 def test_only_the_exchange_itself_is_left_after_the_claim(smtp_server, monkeypatch, heard):
     """A worker killed after the claim leaves a send that may have gone out, for staff: so the claim
     comes after everything else a send needs (connection, greeting, the message as bytes)."""
