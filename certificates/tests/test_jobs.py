@@ -331,7 +331,7 @@ def test_2000_certificates_reissued_by_four_workers_at_once(client, mailoutbox):
     render, png, sign = _fast_renderer()
     inline = [
         mock.patch(f"{module}.async_task", run_inline)
-        for module in ("certificates.services.handoff", "delivery.services")
+        for module in ("certificates.services.handoff", "delivery.services.requests")
     ]
     with render, png, sign, inline[0], inline[1], ThreadPoolExecutor(max_workers=jobs.RUNNERS) as pool:
         done = list(pool.map(worker, [args[0] for args in queued]))

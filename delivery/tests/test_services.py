@@ -12,6 +12,7 @@ from django.utils import timezone
 from delivery import composers, services
 from delivery.errors import DoNotSend
 from delivery.models import Delivery, DeliveryStatus, SuppressedAddress, TrackingEvent
+from delivery.services import sending, sweep
 from delivery.signals import delivery_settled, delivery_tracked
 
 pytestmark = pytest.mark.django_db
@@ -175,7 +176,7 @@ def _database_down_for(monkeypatch, calls: int, *, when):
         return real(self, **kwargs)
 
     monkeypatch.setattr(QuerySet, "update", update)
-    monkeypatch.setattr(services.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(sending.time, "sleep", lambda seconds: None)
     return failed
 
 
@@ -287,7 +288,7 @@ def test_only_the_exchange_itself_is_left_after_the_claim(smtp_server, monkeypat
     """A worker killed after the claim leaves a send that may have gone out, for staff: so the claim
     comes after everything else a send needs (connection, greeting, the message as bytes)."""
     seen_at_claim = []
-    claim_and_send = services._claim_and_send
+    claim_and_send = sending._claim_and_send
 
     def spy(delivery, due, now, *, ready, **kwargs):
         seen_at_claim.append(
@@ -295,13 +296,13 @@ def test_only_the_exchange_itself_is_left_after_the_claim(smtp_server, monkeypat
         )
         return claim_and_send(delivery, due, now, ready=ready, **kwargs)
 
-    monkeypatch.setattr(services, "_claim_and_send", spy)
+    monkeypatch.setattr(sending, "_claim_and_send", spy)
     delivery = request(reference="9")
     assert services.delivery_send(delivery_id=delivery.pk) is True
 
     [(greetings, connected, flattened)] = seen_at_claim
     assert greetings == 1 and connected
-    assert isinstance(flattened, services._Flattened)
+    assert isinstance(flattened, sending._Flattened)
     [sent] = smtp_server.messages  # the bytes made ahead are the ones sent (smtplib ends the DATA with CRLF)
     assert sent.rstrip(b"\r\n") == flattened.as_bytes(linesep="\r\n").rstrip(b"\r\n")
     delivery.refresh_from_db()
@@ -357,7 +358,7 @@ def test_a_worker_that_outlived_its_claim_does_not_send_what_the_sweep_gave_back
         return rcpt(self, *args, **kwargs)
 
     monkeypatch.setattr(smtplib.SMTP, "rcpt", slow_rcpt)
-    monkeypatch.setattr(services, "async_task", lambda *args, **kwargs: None)  # the next worker comes later
+    monkeypatch.setattr(sweep, "async_task", lambda *args, **kwargs: None)  # the next worker comes later
     assert services.delivery_send(delivery_id=delivery.pk) is False
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.QUEUED and smtp_server.messages == []  # for the next worker, once
@@ -377,7 +378,7 @@ def test_a_worker_that_outlived_its_claim_never_undoes_the_next_workers(smtp_ser
         raise smtplib.SMTPRecipientsRefused({address: (451, b"mailbox busy")})  # transient: would retry
 
     monkeypatch.setattr(smtplib.SMTP, "rcpt", rcpt_then_busy)
-    monkeypatch.setattr(services, "async_task", lambda *args, **kwargs: None)
+    monkeypatch.setattr(sweep, "async_task", lambda *args, **kwargs: None)
     assert services.delivery_send(delivery_id=delivery.pk) is False
     delivery.refresh_from_db()
     assert (delivery.status, delivery.claimed_at, delivery.last_error) == (DeliveryStatus.SENDING, taken_over_at, "")

@@ -1,39 +1,37 @@
-"""Writes for email delivery: queue, claim, send, retry, settle, track, sweep.
+"""Sending one delivery: claim, send, retry, settle.
 
 A delivery is claimed (QUEUED -> SENDING in one UPDATE) before anything is sent, so of two workers
-only one sends, and a worker that dies mid-send leaves it SENDING for the sweep to report, never to
-resend. Transient failures go back to QUEUED with a doubling delay; permanent ones fail at once.
-The message itself is built at send time by the composer the delivery names, and everything a
-send needs but the exchange itself (the connection, the message's bytes) is done before the claim,
-so the window in which a killed worker leaves a send that may or may not have gone out is the
-SMTP (or API) exchange and the UPDATE after it.
+only one sends. A worker that dies once its message began to go (``submitted_at``) leaves it SENDING
+for the sweep to report, never to resend; one that dies before, for the sweep to send again.
+Transient failures go back to QUEUED with a doubling delay; permanent ones fail at once. The
+message itself is built at send time by the composer the delivery names, and everything a send
+needs but the exchange itself (the connection, the message's bytes) is done before the claim, so
+the window in which a killed worker leaves a send that may or may not have gone out is the SMTP
+(or API) exchange and the UPDATE after it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import smtplib
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
 
 from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
-from . import composers
-from .errors import ADDRESS_SUPPRESSED, SEND_INTERRUPTED, DoNotSend
-from .models import DEAD, ONCE_PER_REFERENCE, Delivery, DeliveryStatus, SuppressedAddress, TrackingEvent
-from .ratelimit import rate_limiter
-from .selectors import address_suppression
-from .signals import delivery_settled, delivery_tracked
+from .. import composers
+from ..errors import ADDRESS_SUPPRESSED, DoNotSend
+from ..models import Delivery, DeliveryStatus
+from ..ratelimit import rate_limiter
+from ..selectors import address_suppression
+from ..signals import delivery_settled
 
 logger = logging.getLogger(__name__)
 
@@ -46,62 +44,6 @@ def _is_permanent(error: Exception) -> bool:
         # 5xx is final; 4xx (mailbox busy, greylisting) is worth another try.
         return all(code >= 500 for code, _ in error.recipients.values()) if error.recipients else True
     return isinstance(error, PERMANENT_EMAIL_ERRORS)
-
-
-def delivery_request(
-    *, composer: str, reference: str | int, recipient: str, purpose: str, requested_by=None, enqueue: bool = True
-) -> tuple[Delivery, bool]:
-    """Ask for one email; returns (delivery, created). Safe to call twice: a first send or notice of
-    one reference that is queued, sending or sent already is returned instead of a second one."""
-    reference = str(reference)
-    by = requested_by if getattr(requested_by, "pk", None) else None
-    if purpose in ONCE_PER_REFERENCE:
-        existing = _live(composer, reference, purpose)
-        if existing is not None:
-            return existing, False
-    try:
-        with transaction.atomic():
-            delivery = Delivery.objects.create(
-                composer=composer, reference=reference, recipient=recipient, purpose=purpose, requested_by=by
-            )
-    except IntegrityError:  # another worker asked a moment ago
-        existing = _live(composer, reference, purpose)
-        if existing is None:
-            raise
-        return existing, False
-    if enqueue:
-        transaction.on_commit(partial(async_task, "delivery.tasks.delivery_send_task", delivery.pk))
-    return delivery, True
-
-
-def _live(composer: str, reference: str, purpose: str) -> Delivery | None:
-    return (
-        Delivery.objects.filter(composer=composer, reference=reference, purpose=purpose)
-        .exclude(status=DeliveryStatus.FAILED)
-        .exclude(tracking_status__in=DEAD)
-        .first()
-    )
-
-
-def delivery_repoint(*, delivery_id: int, recipient: str) -> bool:
-    """Send a delivery that is still waiting to a corrected address instead; False if it has gone."""
-    return bool(
-        Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.QUEUED)
-        .exclude(recipient=recipient)
-        .update(recipient=recipient)
-    )
-
-
-@transaction.atomic
-def delivery_forget_addresses(addresses: list[str]) -> int:
-    """Erase addresses (the person asked to be forgotten): unsent deliveries to them are dropped,
-    and no delivery or tracking event keeps them. Returns how many deliveries held one."""
-    if not addresses:
-        return 0
-    deliveries = Delivery.objects.filter(recipient__in=addresses)
-    deliveries.filter(status=DeliveryStatus.QUEUED).update(status=DeliveryStatus.FAILED, last_error="address erased")
-    TrackingEvent.objects.filter(recipient__in=addresses).update(recipient="")
-    return deliveries.update(recipient="")
 
 
 def delivery_send(*, delivery_id: int) -> bool:
@@ -259,7 +201,7 @@ def _claim_and_send(delivery: Delivery, due, now: datetime, *, ready, problem, s
         )
     )
     with transaction.atomic():
-        _announce(delivery, sent=True)
+        announce_settled(delivery, sent=True)
     return True
 
 
@@ -282,7 +224,7 @@ def _write_through_outage(write: Callable[[], object]) -> None:
             time.sleep(1)
 
 
-def _announce(delivery: Delivery, *, sent: bool, reason: str = "") -> None:
+def announce_settled(delivery: Delivery, *, sent: bool, reason: str = "") -> None:
     delivery_settled.send(
         sender=Delivery,
         delivery_id=delivery.pk,
@@ -304,7 +246,7 @@ def _ours(delivery: Delivery):
 def _settle_failed(delivery: Delivery, reason: str) -> None:
     with transaction.atomic():
         if _ours(delivery).update(status=DeliveryStatus.FAILED, last_error=reason[:500]):
-            _announce(delivery, sent=False, reason=reason[:500])
+            announce_settled(delivery, sent=False, reason=reason[:500])
 
 
 def _retry_or_fail(delivery: Delivery, error: Exception) -> None:
@@ -316,110 +258,3 @@ def _retry_or_fail(delivery: Delivery, error: Exception) -> None:
     _ours(delivery).update(
         status=DeliveryStatus.QUEUED, last_error=reason, next_attempt_at=timezone.now() + timedelta(seconds=delay)
     )
-
-
-def deliveries_sweep(*, stuck_after: int) -> dict[str, int]:
-    """Re-nudge deliveries whose retry is due or whose task was lost; report interrupted sends.
-
-    A nudge is recorded (the next attempt moves on), so one lost task is re-queued once per
-    ``stuck_after``, not every minute for ever.
-    """
-    now = timezone.now()
-    cutoff = now - timedelta(seconds=stuck_after)
-    # Claimed, but its message never began to go (the worker died connecting or in the envelope):
-    # nobody can have it, so it is sent again. (A live worker that outlived its claim finds it
-    # given back when it marks the message submitted, and stops.)
-    released = Delivery.objects.filter(
-        status=DeliveryStatus.SENDING, submitted_at__isnull=True, claimed_at__lt=cutoff
-    ).update(status=DeliveryStatus.QUEUED, claimed_at=None, next_attempt_at=now)
-    due = Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lt=cutoff)
-    not_nudged = Q(nudged_at__isnull=True) | Q(nudged_at__lt=cutoff)
-    ids = list(
-        Delivery.objects.filter(due, not_nudged, status=DeliveryStatus.QUEUED).values_list("pk", flat=True)[:5000]
-    )
-    Delivery.objects.filter(pk__in=ids).update(nudged_at=now)
-    for delivery_id in ids:
-        async_task("delivery.tasks.delivery_send_task", delivery_id)
-    # A send that began and never finished is not retried: a doubled email is worse than asking staff.
-    interrupted = 0
-    stale = now - timedelta(seconds=stuck_after * 5)
-    for delivery in Delivery.objects.filter(
-        status=DeliveryStatus.SENDING, submitted_at__isnull=False, claimed_at__lt=stale
-    ):
-        with transaction.atomic():
-            if Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-                status=DeliveryStatus.FAILED, last_error=SEND_INTERRUPTED
-            ):
-                _announce(delivery, sent=False, reason=SEND_INTERRUPTED)
-                interrupted += 1
-    return {"retry": len(ids), "released": released, "interrupted": interrupted}
-
-
-#: anymail's normalised event types that say the address must not be mailed again.
-SUPPRESSING_EVENTS = {"bounced": "bounced", "complained": "complained", "rejected": "was rejected"}
-TRACKED_EVENTS = {"delivered", "bounced", "complained", "rejected", "opened", "clicked", "deferred"}
-TRACKING_RANK = {"": 0, "deferred": 1, "delivered": 2, "rejected": 3, "bounced": 4, "complained": 5}
-
-
-def delivery_record_tracking(
-    *,
-    event_type: str,
-    esp_message_id: str = "",
-    recipient: str = "",
-    event_id: str = "",
-    occurred_at: datetime | None = None,
-    metadata: dict | None = None,
-    description: str = "",
-) -> bool:
-    """Apply one ESP tracking event to its delivery; an event seen before changes nothing.
-
-    Returns whether the event was new. A bounce or complaint suppresses the address.
-    """
-    if event_type not in TRACKED_EVENTS:
-        return False
-    # The ESP's own message id first: our metadata could come from another deployment on one account.
-    delivery = Delivery.objects.filter(esp_message_id=esp_message_id).first() if esp_message_id else None
-    delivery_id = str((metadata or {}).get("delivery_id", ""))
-    if delivery is None and delivery_id.isdigit() and not esp_message_id:
-        delivery = Delivery.objects.filter(pk=int(delivery_id)).first()
-    recipient = (recipient or "")[:254]
-    stamp = occurred_at.isoformat() if occurred_at else ""
-    key = event_id or hashlib.sha256(f"{esp_message_id}|{event_type}|{recipient}|{stamp}".encode()).hexdigest()
-    try:
-        with transaction.atomic():
-            TrackingEvent.objects.create(
-                event_key=f"{event_type}:{key}"[:200],
-                delivery=delivery,
-                event_type=event_type,
-                esp_message_id=esp_message_id[:200],
-                recipient=recipient,
-                description=description[:500],
-                occurred_at=occurred_at,
-            )
-            if delivery is not None:
-                if event_type in ("opened", "clicked"):
-                    field = "opened_at" if event_type == "opened" else "clicked_at"
-                    Delivery.objects.filter(pk=delivery.pk, **{f"{field}__isnull": True}).update(
-                        **{field: occurred_at or timezone.now()}
-                    )
-                elif TRACKING_RANK[event_type] >= TRACKING_RANK.get(delivery.tracking_status, 0):
-                    # Events arrive out of order: a late "delivered" must not hide a bounce.
-                    Delivery.objects.filter(pk=delivery.pk).update(tracking_status=event_type)
-                delivery_tracked.send(
-                    sender=Delivery,
-                    delivery_id=delivery.pk,
-                    composer=delivery.composer,
-                    reference=delivery.reference,
-                    purpose=delivery.purpose,
-                    event_type=event_type,
-                    description=description[:500] or recipient,
-                )
-            address = recipient or (delivery.recipient if delivery else "")
-            if event_type in SUPPRESSING_EVENTS and address:
-                SuppressedAddress.objects.get_or_create(
-                    email=address.lower()[:254],
-                    defaults={"reason": SUPPRESSING_EVENTS[event_type], "description": description[:500]},
-                )
-    except IntegrityError:
-        return False  # the ESP sent this event before
-    return True
