@@ -119,7 +119,10 @@ def transition(
         if (source, to) not in ALLOWED or _column(source) != column:
             raise TransitionNotAllowed(source, to)
     fields.setdefault("updated_at", timezone.now())
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction: the UPDATE and its event succeed or fail with it
+    # (no caller goes on after a failed transition in the same transaction), and a SAVEPOINT and
+    # its RELEASE would be two statements of a transition's four.
+    with transaction.atomic(savepoint=False):
         if len(sources) == 1:  # the guarded UPDATE locks the row itself, and the old state is known
             row = sources[0]
             if not Certificate.objects.filter(pk=certificate_id, **{column: row}).update(**{column: to}, **fields):

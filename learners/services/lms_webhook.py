@@ -17,7 +17,6 @@ class WebhookReceipt:
     result: IngestResult | None = None
 
 
-@transaction.atomic
 def webhook_completion_receive(*, webhook_id: str, payload: dict, record: CompletionRecord) -> WebhookReceipt:
     """Record a verified LMS webhook once, whatever number of times it is delivered.
 
@@ -25,11 +24,20 @@ def webhook_completion_receive(*, webhook_id: str, payload: dict, record: Comple
     the LMS can fix and resend it under the same id.
     """
     try:
-        with transaction.atomic():
-            event = WebhookEvent.objects.create(webhook_id=webhook_id, payload=payload)
+        return _record(webhook_id=webhook_id, payload=payload, record=record)
     except IntegrityError:
-        return WebhookReceipt(duplicate=True)  # a replay, or a concurrent retry that lost the race
+        if WebhookEvent.objects.filter(webhook_id=webhook_id).exists():
+            return WebhookReceipt(duplicate=True)  # a replay, or a concurrent retry that lost the race
+        raise
+
+
+@transaction.atomic
+def _record(*, webhook_id: str, payload: dict, record: CompletionRecord) -> WebhookReceipt:
+    # The event row last, with its outcome, in one INSERT: a replay's INSERT fails on the unique id
+    # and rolls the whole transaction back (its ingest included), with no savepoint and no second
+    # write for every first delivery, which is nearly every one.
     result = completion_ingest(record=record, source=CompletionSource.WEBHOOK)
-    event.enrollment_id, event.outcome = result.enrollment_id, result.outcome
-    event.save(update_fields=["enrollment", "outcome"])
+    WebhookEvent.objects.create(
+        webhook_id=webhook_id, payload=payload, enrollment_id=result.enrollment_id, outcome=result.outcome
+    )
     return WebhookReceipt(duplicate=False, result=result)
