@@ -7,13 +7,14 @@ than running it (measured, docs/PERFORMANCE.md). This keeps the ORM's own SQL, c
 building (the same steps as Django's ModelIterable), so a prepared read returns exactly what the
 queryset would, which a test checks field by field on SQLite and PostgreSQL.
 
-On PostgreSQL the statement is also prepared on the server, once per connection: planning the
-verify page's two-table join took several times as long as running it (0.15-0.25 ms against 0.03 ms,
-measured). Django's own cursors bind values on the client and never prepare, and psycopg prepares
-nothing on a connection whose ``prepare_threshold`` is None (Django's default), so the settings set
-one (``DATABASE_PREPARED_READS``) and this read asks for preparing on a server-binding cursor of its
-own, wrapped by Django as usual (errors, query logging, execute wrappers). psycopg forgets its
-prepared statements on a rollback and prepares again on the next call.
+On PostgreSQL the statement is also prepared on the server, once per connection, from its first
+call: planning the verify page's two-table join took several times as long as running it (0.15-0.25
+ms against 0.03 ms, measured). The settings bind values on the server and let psycopg prepare what
+Django runs five times (``DATABASE_PREPARED_STATEMENTS``); this read asks for preparing on its first
+run, on a server-binding cursor of its own wrapped by Django as usual (errors, query logging,
+execute wrappers). psycopg prepares nothing on a connection whose ``prepare_threshold`` is None
+(Django's default, and ours with the setting off), and then this read runs as any other. psycopg
+forgets its prepared statements on a rollback and prepares again on the next call.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from learners.models import Enrollment, Learner
 
 from .. import codes
 from ..emails import COMPOSER
+from ..id_lists import id_subquery
 from ..models import (
     ISSUED_STATES,
     RENDERED_STATES,
@@ -271,8 +272,8 @@ def certificate_export_rows(
         versions = versions.filter(certificate__enrollment__course__slug=course_slug)
         unissued = unissued.filter(enrollment__course__slug=course_slug)
     if certificate_ids is not None:
-        versions = versions.filter(certificate_id__in=certificate_ids)
-        unissued = unissued.filter(pk__in=certificate_ids)
+        versions = versions.filter(certificate_id__in=id_subquery(certificate_ids))
+        unissued = unissued.filter(pk__in=id_subquery(certificate_ids))
     batch: list[CertificateVersion] = []
     for version in versions.iterator(chunk_size=EXPORT_CHUNK):
         batch.append(version)

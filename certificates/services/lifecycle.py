@@ -25,6 +25,7 @@ from ..errors import (
     NotAllowed,
     ReasonRequired,
 )
+from ..id_lists import id_subquery
 from ..models import RENDERED_STATES, Certificate, CertificateVersion, Credential, Pipeline, VersionReason
 from ..selectors.templates import PublishedTemplates
 from ..transitions import log_event, transition
@@ -223,7 +224,7 @@ def certificates_reissue_plan(*, certificate_ids: list[int]) -> ReissuePlan:
     published = PublishedTemplates()
     versions = (
         CertificateVersion.objects.current()
-        .filter(certificate_id__in=certificate_ids)
+        .filter(certificate_id__in=id_subquery(certificate_ids))
         .select_related(
             "certificate__enrollment__learner", "certificate__enrollment__course__organisation", "template_version"
         )

@@ -225,3 +225,23 @@ def test_seed_demo_issues_every_sampled_script_in_every_family_on_both_paper_siz
             assert len(scripts) >= 5, (family, page_size, scripts)
             assert scripts & {"Arab", "Hebr", "Syrc", "Thaa", "Nkoo", "Adlm", "Aran"}, (family, page_size)
             assert scripts & {"Deva", "Beng", "Guru", "Gujr", "Orya", "Taml", "Telu", "Knda", "Mlym", "Sinh"}
+
+
+def test_export_and_reissue_plan_take_more_ids_than_a_statement_takes_values(run_on_commit):
+    """A large course's selection: 70,000 ids, more than the 65,535 values a statement bound on
+    PostgreSQL's server takes (and SQLite's default 32,766), go as one parameter and find what they name."""
+    from certificates.selectors import certificate_export_rows
+    from certificates.services.lifecycle import certificates_reissue_plan
+
+    certificate = issued_certificate(run_on_commit)
+    other = issued_certificate(run_on_commit)
+    held = issued_certificate(run_on_commit, email="broken")
+    ids = [*range(10**9, 10**9 + 70_000), certificate.pk, held.pk]
+    rows = list(certificate_export_rows(certificate_ids=ids))
+    assert [(row["code"], row["status"]) for row in rows] == [
+        (certificate.display_code, "emailed"),
+        (held.display_code, "held"),
+    ]
+    assert other.display_code not in {row["code"] for row in rows}
+    plan = certificates_reissue_plan(certificate_ids=ids)
+    assert (plan.changing, plan.unchanged, plan.refused) == ([], 1, [])

@@ -84,14 +84,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Server-side prepared statements for the reads that ask for one (the verify page's; its plan cost
-    # more than running it: docs/PERFORMANCE.md). Django's cursors bind on the client and never
-    # prepare, so this changes no other query; psycopg prepares nothing at all while the threshold is
-    # None (Django's default). Turn it off behind a pooler that cannot keep prepared statements
-    # (PgBouncer in transaction mode before 1.21).
-    if env.bool("DATABASE_PREPARED_READS", default=True):
-        # psycopg prepares when asked, or after this many runs of one statement: in effect never.
-        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
+    # Values bound on the server, and a statement run a few times on a connection prepared there, so
+    # PostgreSQL parses and plans it once per connection: the pipeline runs the same few dozen
+    # statements for every certificate, and planning them was about 40% of the server's CPU in a
+    # burst (docs/PERFORMANCE.md). The verify page's read asks to be prepared at once. Turn it off
+    # behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before
+    # 1.21). A statement bound on the server takes at most 65,535 values: long lists of ids go as
+    # one array (certificates.id_lists).
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=env.bool("DATABASE_PREPARED_READS", default=True)):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 # Persistent connections: a new one per request (and, on SQLite, its pragmas) was a large share of a
 # verify page's time (measured, docs/PERFORMANCE.md). django-q2 closes stale ones around every task.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
