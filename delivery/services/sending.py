@@ -107,19 +107,13 @@ class _Ready:
             self.error = exc
 
     def send(self, delivery: Delivery) -> None:
-        """Send it, marking the delivery submitted just before the message itself goes: for SMTP after
-        the envelope (MAIL FROM, RCPT TO) was accepted, as DATA begins; for an ESP before its call."""
+        """Send it, marking the delivery submitted just before the message can be delivered: for SMTP
+        once the whole message but the line that ends it has gone; for an ESP before its call."""
         if self.error is not None:
             raise self.error
         smtp = getattr(self.message.connection, "connection", None)
         if isinstance(smtp, smtplib.SMTP):
-            data = smtp.data
-
-            def data_once_submitted(msg):
-                _mark_submitted(delivery)
-                return data(msg)
-
-            smtp.data = data_once_submitted  # this connection only: smtplib's sendmail calls self.data
+            _hold_the_end_of_data(smtp, lambda: _mark_submitted(delivery))
         else:
             _mark_submitted(delivery)
         self.message.send()
@@ -131,6 +125,48 @@ class _Ready:
                 connection.close()
             except Exception:  # the message went (or not) already; a connection that will not close is no news
                 logger.debug("closing the email connection failed", exc_info=True)
+
+
+#: How smtplib's ``data()`` ends the message it sends: a line holding a single dot.
+END_OF_DATA = b"\r\n.\r\n"
+
+
+def _hold_the_end_of_data(smtp: smtplib.SMTP, before_the_end: Callable[[], None]) -> None:
+    """On this connection, send each message but its last line, run ``before_the_end``, then send it.
+
+    A server delivers a message only once it has read the line that ends it: a connection that drops
+    before then (the worker killed) leaves nothing delivered. So a send is marked submitted as late
+    as it can be, and a worker killed any earlier is sent again by the sweep, not reported to staff
+    as one that may have gone. If ``before_the_end`` fails, the connection is dropped, not closed
+    with QUIT: the server would read QUIT as part of the message and wait for the rest."""
+    send = smtp.send
+    data = smtp.data
+    held = []
+
+    def send_holding_the_end(payload) -> None:
+        if isinstance(payload, bytes) and payload.endswith(END_OF_DATA) and not held:
+            held.append(True)
+            send(payload[: -len(END_OF_DATA) + 2])  # the body, with its last line break
+            try:
+                before_the_end()
+            except BaseException:
+                smtp.close()
+                raise
+            payload = payload[-len(END_OF_DATA) + 2 :]
+        send(payload)
+
+    def data_holding_the_end(msg):
+        smtp.send = send_holding_the_end  # only while smtplib sends the message itself
+        try:
+            reply = data(msg)
+        finally:
+            smtp.send = send
+        if not held:  # an smtplib that sends the message otherwise: marked late rather than never
+            logger.error("smtplib sent a message without its end line in one piece; marked after it went")
+            before_the_end()
+        return reply
+
+    smtp.data = data_holding_the_end  # this connection only: smtplib's sendmail calls self.data
 
 
 class NoLongerOurs(Exception):

@@ -346,6 +346,46 @@ def test_a_worker_killed_after_the_claim_before_its_message_went_is_sent_again_o
     assert len(smtp_server.messages) == 1 and heard[0] == [("11", True, "")]
 
 
+def test_the_send_is_marked_submitted_after_the_whole_message_but_its_end_line(smtp_server, monkeypatch):
+    """The server delivers a message only once it has read its end line (a single dot), so the mark
+    that makes a killed send one for staff comes as late as that: after the body, before the dot."""
+    import smtplib
+
+    sent = []
+    send, mark = smtplib.SMTP.send, sending._mark_submitted
+    monkeypatch.setattr(smtplib.SMTP, "send", lambda self, payload: (sent.append(payload), send(self, payload))[1])
+    monkeypatch.setattr(sending, "_mark_submitted", lambda delivery: (sent.append("mark"), mark(delivery))[1])
+    delivery = request(reference="14")
+    assert services.delivery_send(delivery_id=delivery.pk) is True
+
+    at = sent.index("mark")
+    assert sent[at - 2] == "data\r\n" and sent[at - 1].endswith(b"\r\n") and b"Subject:" in sent[at - 1]
+    assert sent[at + 1] == b".\r\n"
+    [message] = smtp_server.messages
+    assert message.rstrip(b"\r\n") == sent[at - 1].rstrip(b"\r\n").replace(b"\r\n..", b"\r\n.")
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT and delivery.submitted_at is not None
+
+
+def test_a_worker_killed_with_all_but_the_end_of_its_message_sent_is_sent_again_once(smtp_server, monkeypatch, heard):
+    """Killed after the body went, before its end line: the server dropped the unfinished message,
+    so the sweep gives the claim back and the email is sent once, not reported as maybe sent."""
+    delivery = request(reference="15")
+    with monkeypatch.context() as dying:
+        dying.setattr(sending, "_mark_submitted", lambda delivery: (_ for _ in ()).throw(Killed()))
+        with pytest.raises(Killed):
+            services.delivery_send(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.submitted_at) == (DeliveryStatus.SENDING, None)
+    assert smtp_server.messages == []
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=121)):
+        assert services.deliveries_sweep(stuck_after=120) == {"retry": 1, "released": 1, "interrupted": 0}
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2)
+    assert len(smtp_server.messages) == 1 and heard[0] == [("15", True, "")]
+
+
 def test_a_worker_that_outlived_its_claim_does_not_send_what_the_sweep_gave_back(smtp_server, monkeypatch):
     import smtplib
 
