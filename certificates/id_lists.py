@@ -13,11 +13,15 @@ import json
 from collections.abc import Iterable
 
 from django.db import connection
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 
-def id_subquery(ids: Iterable[int]) -> RawSQL:
-    """``ids`` as a subquery: ``Model.objects.filter(pk__in=id_subquery(ids))``."""
+def id_subquery(ids: Iterable[int] | QuerySet) -> RawSQL | QuerySet:
+    """``ids`` as a subquery: ``Model.objects.filter(pk__in=id_subquery(ids))``. A queryset (the
+    admin's selection, ``values("pk")``) is a subquery already and is returned as it is."""
+    if isinstance(ids, QuerySet):
+        return ids
     values = [int(value) for value in ids]
     if connection.vendor == "postgresql":
         return RawSQL("SELECT unnest(%s::bigint[])", [values])

@@ -272,6 +272,8 @@ def certificate_export_rows(
         versions = versions.filter(certificate__enrollment__course__slug=course_slug)
         unissued = unissued.filter(enrollment__course__slug=course_slug)
     if certificate_ids is not None:
+        if not isinstance(certificate_ids, QuerySet):
+            certificate_ids = list(certificate_ids)  # read twice below
         versions = versions.filter(certificate_id__in=id_subquery(certificate_ids))
         unissued = unissued.filter(pk__in=id_subquery(certificate_ids))
     batch: list[CertificateVersion] = []

@@ -188,6 +188,21 @@ def test_csv_export_is_formula_safe(admin_client_, run_on_commit):
     assert response["Content-Disposition"].startswith('attachment; filename="sheets-certificates-')
 
 
+def test_the_changelists_csv_export_action_exports_the_selection(admin_client_, run_on_commit):
+    chosen, other = issued_certificate(run_on_commit), issued_certificate(run_on_commit)
+    held = issued_certificate(run_on_commit, email="broken")
+    response = admin_client_.post(
+        reverse("admin:certificates_certificate_changelist"),
+        {"action": "export_csv", "_selected_action": [chosen.pk, held.pk]},
+    )
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(row["code"], row["status"]) for row in rows] == [
+        (chosen.display_code, "emailed"),
+        (held.display_code, "held"),
+    ]
+    assert other.display_code not in {row["code"] for row in rows}
+
+
 # -- a bulk reissue at scale ---------------------------------------------------------------------------
 
 

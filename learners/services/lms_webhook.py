@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, transaction
 
 from ..ingest import CompletionRecord
 from ..models import CompletionSource, WebhookEvent
@@ -25,9 +25,16 @@ def webhook_completion_receive(*, webhook_id: str, payload: dict, record: Comple
     """
     try:
         return _record(webhook_id=webhook_id, payload=payload, record=record)
-    except IntegrityError:
-        if WebhookEvent.objects.filter(webhook_id=webhook_id).exists():
-            return WebhookReceipt(duplicate=True)  # a replay, or a concurrent retry that lost the race
+    except Exception:
+        # A replay is recorded (and ingested) as a first delivery would be, so whatever failed (its
+        # INSERT on the unique id, or an ingest that would now refuse the record: a course renamed
+        # since), a message we kept before is answered "duplicate", never an error the LMS retries.
+        try:
+            replay = WebhookEvent.objects.filter(webhook_id=webhook_id).exists()
+        except DatabaseError:  # the database is down: the first error says so
+            replay = False
+        if replay:
+            return WebhookReceipt(duplicate=True)
         raise
 
 

@@ -86,6 +86,20 @@ def test_replayed_id_answers_2xx_and_changes_nothing(client, course, run_on_comm
     assert WebhookEvent.objects.count() == 1 and len(mailoutbox) == 1
 
 
+def test_a_replay_is_a_duplicate_even_when_its_record_would_now_be_rejected(client, course, run_on_commit):
+    """Accepted once, then the course was renamed: the LMS's retry of the same message is answered
+    "duplicate" (a 4xx would tell it the message failed), and nothing is written."""
+    with run_on_commit():
+        assert client.post(URL, **signed(BODY)).status_code == 202
+    course.slug = "renamed"
+    course.save()
+    response = client.post(URL, **signed(BODY, msg_id="msg_1"))
+    assert response.status_code == 200 and response.json()["status"] == "duplicate"
+    response = client.post(URL, **signed(BODY, msg_id="msg_2"))  # a new message is still judged
+    assert response.status_code == 422
+    assert WebhookEvent.objects.count() == 1
+
+
 def test_tampered_body_is_rejected(client, course):
     request = signed(BODY)
     request["data"] = request["data"].replace("91.5", "99.5")
