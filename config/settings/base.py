@@ -86,11 +86,12 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Values bound on the server, and a statement run a few times on a connection prepared there, so
     # PostgreSQL parses and plans it once per connection: the pipeline runs the same few dozen
-    # statements for every certificate, and planning them was about 40% of the server's CPU in a
-    # burst (docs/PERFORMANCE.md). The verify page's read asks to be prepared at once. Turn it off
-    # behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before
-    # 1.21). A statement bound on the server takes at most 65,535 values: long lists of ids go as
-    # one array (certificates.id_lists).
+    # statements for every certificate, and this took a third or more off the server's CPU per
+    # certificate in a burst (docs/PERFORMANCE.md). The verify page's read asks to be prepared at
+    # once. Turn it off behind a pooler that cannot keep prepared statements (PgBouncer in
+    # transaction mode, unless 1.21 or later with max_prepared_statements above 0). A statement
+    # bound on the server takes at most 65,535 values: long lists of ids go as one array
+    # (certificates.id_lists).
     if env.bool("DATABASE_PREPARED_STATEMENTS", default=env.bool("DATABASE_PREPARED_READS", default=True)):
         DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 # Persistent connections: a new one per request (and, on SQLite, its pragmas) was a large share of a

@@ -16,6 +16,7 @@ import logging
 import smtplib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
@@ -27,7 +28,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .. import composers
-from ..errors import ADDRESS_SUPPRESSED, DoNotSend
+from ..errors import ADDRESS_SUPPRESSED, SEND_INTERRUPTED, DoNotSend
 from ..models import Delivery, DeliveryStatus
 from ..ratelimit import rate_limiter
 from ..selectors import address_suppression
@@ -108,15 +109,25 @@ class _Ready:
 
     def send(self, delivery: Delivery) -> None:
         """Send it, marking the delivery submitted just before the message can be delivered: for SMTP
-        once the whole message but the line that ends it has gone; for an ESP before its call."""
+        once the whole message but the line that ends it has gone; for an ESP before its call.
+
+        Raises ``MayHaveGone`` when the SMTP end line went but no answer came back (a timeout, a
+        dropped connection): the server may have kept the message, so it must not be sent again."""
         if self.error is not None:
             raise self.error
         smtp = getattr(self.message.connection, "connection", None)
-        if isinstance(smtp, smtplib.SMTP):
-            _hold_the_end_of_data(smtp, lambda: _mark_submitted(delivery))
-        else:
+        if not isinstance(smtp, smtplib.SMTP):
             _mark_submitted(delivery)
-        self.message.send()
+            self.message.send()
+            return
+        progress = _hold_the_end_of_data(smtp, lambda: _mark_submitted(delivery))
+        try:
+            self.message.send()
+        except Exception as exc:
+            # An answer to the end line (SMTPDataError: 4xx, 5xx) says the server did not keep it.
+            if progress.ended and not isinstance(exc, smtplib.SMTPResponseException):
+                raise MayHaveGone(f"no answer after the message was sent: {type(exc).__name__}: {exc}") from exc
+            raise
 
     def close(self) -> None:
         connection = getattr(self.message, "connection", None)
@@ -131,7 +142,13 @@ class _Ready:
 END_OF_DATA = b"\r\n.\r\n"
 
 
-def _hold_the_end_of_data(smtp: smtplib.SMTP, before_the_end: Callable[[], None]) -> None:
+@dataclass
+class _Progress:
+    held: bool = False  # the message was sent but its end line, and the mark was made
+    ended: bool = False  # the end line went too: from here the server may keep the message
+
+
+def _hold_the_end_of_data(smtp: smtplib.SMTP, before_the_end: Callable[[], None]) -> _Progress:
     """On this connection, send each message but its last line, run ``before_the_end``, then send it.
 
     A server delivers a message only once it has read the line that ends it: a connection that drops
@@ -141,32 +158,43 @@ def _hold_the_end_of_data(smtp: smtplib.SMTP, before_the_end: Callable[[], None]
     with QUIT: the server would read QUIT as part of the message and wait for the rest."""
     send = smtp.send
     data = smtp.data
-    held = []
+    progress = _Progress()
 
     def send_holding_the_end(payload) -> None:
-        if isinstance(payload, bytes) and payload.endswith(END_OF_DATA) and not held:
-            held.append(True)
+        if not progress.held and isinstance(payload, bytes) and payload.endswith(END_OF_DATA):
+            progress.held = True
             send(payload[: -len(END_OF_DATA) + 2])  # the body, with its last line break
             try:
                 before_the_end()
             except BaseException:
                 smtp.close()
                 raise
-            payload = payload[-len(END_OF_DATA) + 2 :]
+            send(payload[-len(END_OF_DATA) + 2 :])
+            progress.ended = True
+            return
         send(payload)
 
     def data_holding_the_end(msg):
+        progress.held = progress.ended = False  # each message on the connection
         smtp.send = send_holding_the_end  # only while smtplib sends the message itself
         try:
             reply = data(msg)
         finally:
             smtp.send = send
-        if not held:  # an smtplib that sends the message otherwise: marked late rather than never
+        if not progress.held:  # an smtplib that sends the message otherwise: marked late rather than never
             logger.error("smtplib sent a message without its end line in one piece; marked after it went")
-            before_the_end()
+            try:
+                before_the_end()
+            except Exception:  # it went: recorded as sent if the claim is still ours, never sent again from here
+                logger.exception("marking a message that went failed")
         return reply
 
     smtp.data = data_holding_the_end  # this connection only: smtplib's sendmail calls self.data
+    return progress
+
+
+class MayHaveGone(Exception):
+    """The SMTP end line went and no answer came: the server may have kept the message."""
 
 
 class NoLongerOurs(Exception):
@@ -213,6 +241,10 @@ def _claim_and_send(delivery: Delivery, due, now: datetime, *, ready, problem, s
         ready.send(delivery)
     except NoLongerOurs:
         logger.warning("delivery %s: claim given back meanwhile; not sent by this worker", delivery.pk)
+        return False
+    except MayHaveGone as exc:  # as the sweep would say of a worker killed there: for staff, not resent
+        logger.warning("delivery %s: %s", delivery.pk, exc)
+        _settle_failed(delivery, SEND_INTERRUPTED)
         return False
     except Exception as exc:
         if _is_permanent(exc):

@@ -386,6 +386,72 @@ def test_a_worker_killed_with_all_but_the_end_of_its_message_sent_is_sent_again_
     assert len(smtp_server.messages) == 1 and heard[0] == [("15", True, "")]
 
 
+def _answer_to_the_end_line(monkeypatch, answer):
+    """What smtplib reads after the message's end line: ``answer(real answer)`` instead."""
+    import smtplib
+
+    send, getreply, ended = smtplib.SMTP.send, smtplib.SMTP.getreply, []
+
+    def send_noting_the_end(self, payload):
+        if payload == b".\r\n":
+            ended.append(True)
+        return send(self, payload)
+
+    def getreply_after_the_end(self):
+        reply = getreply(self)
+        if ended:
+            ended.clear()
+            return answer(reply)
+        return reply
+
+    monkeypatch.setattr(smtplib.SMTP, "send", send_noting_the_end)
+    monkeypatch.setattr(smtplib.SMTP, "getreply", getreply_after_the_end)
+
+
+def test_no_answer_after_the_end_line_is_a_send_for_staff_never_sent_again(smtp_server, monkeypatch, heard):
+    """The server kept the message but its answer was lost (a timeout, a dropped connection): a retry
+    would send it twice, so the delivery is reported as the sweep reports a worker killed there."""
+    import smtplib
+
+    from delivery.errors import SEND_INTERRUPTED
+
+    def lost(reply):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed: timed out")
+
+    _answer_to_the_end_line(monkeypatch, lost)
+    delivery = request(reference="16")
+    assert services.delivery_send(delivery_id=delivery.pk) is False
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.last_error, delivery.next_attempt_at) == (
+        DeliveryStatus.FAILED,
+        SEND_INTERRUPTED,
+        None,
+    )
+    assert len(smtp_server.messages) == 1 and heard[0] == [("16", False, SEND_INTERRUPTED)]
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):
+        assert services.deliveries_sweep(stuck_after=120) == SWEPT_NOTHING
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_refusal_of_the_message_after_its_end_line_is_tried_again(smtp_server, monkeypatch, heard):
+    """An answer to the end line (451) says the server did not keep it: an ordinary retry."""
+    _answer_to_the_end_line(monkeypatch, lambda reply: (451, b"4.3.0 try again later"))
+    delivery = request(reference="17")
+    assert services.delivery_send(delivery_id=delivery.pk) is False
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.QUEUED, 1) and "451" in delivery.last_error
+    assert heard[0] == []
+
+
+def test_an_smtplib_that_sends_the_end_line_otherwise_still_gets_the_send_marked(smtp_server, monkeypatch, caplog):
+    monkeypatch.setattr(sending, "END_OF_DATA", b"\x00never sent\x00")
+    delivery = request(reference="18")
+    assert services.delivery_send(delivery_id=delivery.pk) is True
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT and delivery.submitted_at is not None
+    assert "without its end line in one piece" in caplog.text and len(smtp_server.messages) == 1
+
+
 def test_a_worker_that_outlived_its_claim_does_not_send_what_the_sweep_gave_back(smtp_server, monkeypatch):
     import smtplib
 
