@@ -452,6 +452,20 @@ def test_an_smtplib_that_sends_the_end_line_otherwise_still_gets_the_send_marked
     assert "without its end line in one piece" in caplog.text and len(smtp_server.messages) == 1
 
 
+def test_each_message_of_a_connection_is_held_before_its_end_line(smtp_server, settings):
+    """The hold is made per message: a second message on the same connection is marked too."""
+    import smtplib
+
+    marks = []
+    with smtplib.SMTP(settings.EMAIL_HOST, settings.EMAIL_PORT) as smtp:
+        progress = sending._hold_the_end_of_data(smtp, lambda: marks.append(len(smtp_server.messages)))
+        for number in (1, 2):
+            smtp.sendmail("a@example.com", ["b@example.com"], f"Subject: {number}\r\n\r\nbody {number}\r\n")
+            assert progress.held and progress.ended
+    assert marks == [0, 1]  # each mark came before the server had that message
+    assert [m.split(b"\r\n", 1)[0] for m in smtp_server.messages] == [b"Subject: 1", b"Subject: 2"]
+
+
 def test_a_worker_that_outlived_its_claim_does_not_send_what_the_sweep_gave_back(smtp_server, monkeypatch):
     import smtplib
 
