@@ -190,7 +190,9 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(client, db, conformi
     assert answer.status_code == 413 and answer.json()["error"] == "too_large"
 
 
-def test_too_many_lookups_get_429_with_retry_after_as_documented(client, run_on_commit, conforming, settings):
+def test_too_many_lookups_get_429_with_retry_after_as_documented(
+    client, run_on_commit, conforming, settings, one_rate_window
+):
     settings.VERIFY_LOOKUPS_PER_IP = "3/m"
     certificate, _ = certificate_in_state("valid", run_on_commit)
     url = f"/api/verify/{certificate.display_code}"

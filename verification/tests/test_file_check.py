@@ -95,7 +95,7 @@ def test_the_page_shows_the_form_again_after_an_answer(client, db):
     assert 'enctype="multipart/form-data"' in page and 'accept="application/pdf,.pdf,' in page
 
 
-def test_too_many_lookups_get_a_page_saying_when_to_try_again(client, run_on_commit, settings):
+def test_too_many_lookups_get_a_page_saying_when_to_try_again(client, run_on_commit, settings, one_rate_window):
     settings.VERIFY_LOOKUPS_PER_IP = "4/m"
     certificate, path = certificate_in_state("valid", run_on_commit)
     assert client.get(path).status_code == 200
@@ -109,7 +109,7 @@ def test_too_many_lookups_get_a_page_saying_when_to_try_again(client, run_on_com
         assert "Too many lookups" in refused.content.decode()
 
 
-def test_the_limit_is_per_client(client, run_on_commit, settings):
+def test_the_limit_is_per_client(client, run_on_commit, settings, one_rate_window):
     settings.VERIFY_LOOKUPS_PER_IP = "1/m"
     certificate, path = certificate_in_state("valid", run_on_commit)
     assert client.get(path, REMOTE_ADDR="203.0.113.5").status_code == 200
@@ -117,7 +117,7 @@ def test_the_limit_is_per_client(client, run_on_commit, settings):
     assert client.get(path, REMOTE_ADDR="198.51.100.7").status_code == 200
 
 
-def test_a_page_view_and_its_image_and_logo_do_not_use_up_lookups(client, run_on_commit, settings):
+def test_a_page_view_and_its_image_and_logo_do_not_use_up_lookups(client, run_on_commit, settings, one_rate_window):
     settings.VERIFY_LOOKUPS_PER_IP = "2/m"
     certificate, path = certificate_in_state("valid", run_on_commit)
     assert client.get(path).status_code == 200
